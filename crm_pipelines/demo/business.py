@@ -84,7 +84,7 @@ def vouchers(rng: random.Random, industry: str, contacts: list[DemoContact], cou
             open_amount = total if rng.random() < 0.8 else round(total * rng.uniform(0.1, 0.9), 2)
         else:
             open_amount = total if status == "draft" else 0.0
-        created = day + timedelta(hours=rng.randint(7, 18), minutes=rng.randint(0, 59))
+        created = min(day + timedelta(hours=rng.randint(7, 18), minutes=rng.randint(0, 59)), clock.NOW)
         updated = clock.between(rng, created, min(clock.NOW, created + timedelta(days=60)))
         collective = "Sammellieferant" if vtype == "purchaseinvoice" else "Sammelkunde"
         out.append(DemoVoucher(
