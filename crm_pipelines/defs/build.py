@@ -1,0 +1,32 @@
+"""Assemble assets, checks, jobs, schedules, sensors and resources into ``Definitions``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from crm_pipelines import settings
+from crm_pipelines.config.tenants import load_tenants
+from crm_pipelines.defs.constants import FULL_PIPELINE_JOB
+from crm_pipelines.defs.ingest import build_ingest_assets
+from crm_pipelines.defs.partitions import tenant_partitions
+from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
+
+
+def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str | None = None) -> dg.Definitions:
+    tenants_path = Path(tenants_file) if tenants_file else settings.tenants_file()
+    tenants = load_tenants(tenants_path)
+    partitions = tenant_partitions(tenants.ids)
+    assets = build_ingest_assets(partitions)
+    full_pipeline = dg.define_asset_job(FULL_PIPELINE_JOB, selection=dg.AssetSelection.all(),
+                                        partitions_def=partitions,
+                                        description="Every asset and check of one tenant, end to end.")
+    return dg.Definitions(
+        assets=assets,
+        jobs=[full_pipeline],
+        resources={
+            "warehouse": WarehouseResource(url=warehouse_url or settings.warehouse_url()),
+            "sources": SourcesResource(tenants_file=str(tenants_path)),
+        },
+    )
