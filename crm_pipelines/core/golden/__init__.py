@@ -1,0 +1,1 @@
+"""Golden contacts: stable ids, survivorship with provenance, and the per-tenant resolve step."""

@@ -1,0 +1,128 @@
+"""Stable golden ids: deterministic minting, carry-forward from the previous xref, merge → alias,
+split → new id for the part that leaves.
+
+Rules (applied per cluster of the current run):
+* previous ids of the members are resolved through aliases;
+* previous ids are handed out oldest first (created_at, then id); each goes to the cluster holding
+  most of its former members, and each cluster takes at most one — so on a merge the older id
+  survives, on a split the larger part keeps the id;
+* a previous id that found no cluster of its own but whose members sit in one becomes an alias;
+* a cluster without any previous id mints ``G`` + 16 hex of blake2b(tenant, earliest member key)
+  (earliest = smallest "source|source_id"; salted on the rare collision with an id in use).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", "match_probability", "linked_at"]
+ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
+
+
+def mint_id(tenant_id: str, member_key: str, salt: int = 0) -> str:
+    text = f"{tenant_id}\x1f{member_key}" + (f"\x1f{salt}" if salt else "")
+    return "G" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+@dataclass
+class GoldenState:
+    """What a run needs from the previous published tables (per tenant)."""
+
+    xref: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=XREF_COLUMNS))
+    aliases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALIAS_COLUMNS))
+    created_at: dict[str, str] = field(default_factory=dict)
+    golden_hashes: dict[str, str] = field(default_factory=dict)
+    updated_at: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_tables(cls, xref: pd.DataFrame, aliases: pd.DataFrame | None = None,
+                    golden_contacts: pd.DataFrame | None = None) -> "GoldenState":
+        aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
+        created = xref.groupby("golden_id")["linked_at"].min().astype(str).to_dict() if len(xref) else {}
+        hashes, updated = {}, {}
+        if golden_contacts is not None and len(golden_contacts):
+            created.update(dict(zip(golden_contacts["golden_id"], golden_contacts["created_at"].astype(str))))
+            if "content_hash" in golden_contacts:
+                hashes = dict(zip(golden_contacts["golden_id"], golden_contacts["content_hash"]))
+                updated = dict(zip(golden_contacts["golden_id"], golden_contacts["updated_at"].astype(str)))
+        return cls(xref[XREF_COLUMNS].copy(), aliases[ALIAS_COLUMNS].copy(), created, hashes, updated)
+
+    def alias_map(self) -> dict[str, str]:
+        return dict(zip(self.aliases["alias_id"], self.aliases["golden_id"]))
+
+    def resolve(self, golden_id: str) -> str:
+        """Follow alias chains to the surviving id (an unknown id resolves to itself)."""
+        amap, seen = self.alias_map(), set()
+        while golden_id in amap and golden_id not in seen:
+            seen.add(golden_id)
+            golden_id = amap[golden_id]
+        return golden_id
+
+
+def _resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
+    for _ in range(20):
+        nxt = ids.map(amap).fillna(ids)
+        if nxt.equals(ids):
+            break
+        ids = nxt
+    return ids
+
+
+def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: GoldenState | None,
+               now: str) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
+    """Return (golden id per record, new alias rows, created_at per id, previous raw id per record)."""
+    n = len(keys)
+    state = state or GoldenState()
+    prev_raw = pd.Series([None] * n, dtype=object)
+    if len(state.xref):
+        xkeys = state.xref["source"].astype(str) + "|" + state.xref["source_id"].astype(str)
+        prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys.to_numpy()))
+    prev = _resolve_series(prev_raw.dropna(), state.alias_map())
+    cand = pd.DataFrame({"label": labels[prev.index.to_numpy()], "prev": prev.to_numpy()})
+    cand = cand.groupby(["prev", "label"], sort=False).size().rename("count").reset_index()
+    cand["created"] = cand["prev"].map(state.created_at).fillna("")
+    assigned: dict[int, str] = {}
+    taken: set[str] = set()
+    # fast path: a previous id in one cluster which holds no other previous id
+    per_prev = cand.groupby("prev")["label"].transform("size")
+    per_label = cand.groupby("label")["prev"].transform("size")
+    simple = (per_prev == 1) & (per_label == 1)
+    assigned.update(zip(cand.loc[simple, "label"].tolist(), cand.loc[simple, "prev"].tolist()))
+    taken.update(cand.loc[simple, "prev"].tolist())
+    rest = cand[~simple].sort_values(["created", "prev", "count", "label"], ascending=[True, True, False, True])
+    for prev_id, group in rest.groupby(["created", "prev"], sort=True):
+        for label in group["label"].tolist():  # most former members first
+            if label not in assigned:
+                assigned[label] = prev_id[1]
+                taken.add(prev_id[1])
+                break
+    alias_rows = []
+    for prev_id, group in rest.groupby("prev", sort=True):
+        if prev_id in taken:
+            continue
+        target_label = int(group.sort_values(["count", "label"], ascending=[False, True])["label"].iloc[0])
+        alias_rows.append((tenant_id, prev_id, target_label, now))
+    # mint for clusters without a previous id, from the earliest member key
+    in_use = set(state.xref["golden_id"]) | set(state.aliases["alias_id"]) | taken
+    frame = pd.DataFrame({"label": labels, "key": keys.to_numpy()})
+    earliest = frame.groupby("label", sort=True)["key"].min()
+    created = {}
+    for label, key in earliest.items():
+        if label in assigned:
+            created[assigned[label]] = state.created_at.get(assigned[label], now)
+            continue
+        salt, gid = 0, mint_id(tenant_id, key)
+        while gid in in_use:
+            salt += 1
+            gid = mint_id(tenant_id, key, salt)
+        in_use.add(gid)
+        assigned[label] = gid
+        created[gid] = now
+    gid_map = pd.Series(assigned)
+    golden = gid_map.reindex(labels).to_numpy(dtype=object)
+    aliases = pd.DataFrame([(t, a, assigned[lab], at) for t, a, lab, at in alias_rows], columns=ALIAS_COLUMNS)
+    return golden, aliases, created, prev_raw

@@ -1,0 +1,90 @@
+"""Builders for the resolve outputs: xref, link history, explained pairs and the review queue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..matching.comparisons import VETO_REASONS
+from .ids import XREF_COLUMNS
+
+HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
+PAIR_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
+                "match_weight", "match_probability", "decision", "explanation", "created_at"]
+REVIEW_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
+                  "match_weight", "match_probability", "reason", "explanation", "queued_at"]
+
+
+def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state, prev_resolved, now) -> pd.DataFrame:
+    linked_at = np.full(len(frame), now, dtype=object)
+    if state is not None and len(state.xref):
+        keys = frame["source"].astype(str) + "|" + frame["source_id"].astype(str)
+        old = state.xref.assign(k=state.xref["source"].astype(str) + "|" + state.xref["source_id"].astype(str))
+        old_at = keys.map(pd.Series(old["linked_at"].astype(str).to_numpy(), index=old["k"].to_numpy())).to_numpy(dtype=object)
+        same = prev_resolved.to_numpy(dtype=object) == golden
+        linked_at[same] = old_at[same]
+    return pd.DataFrame({
+        "tenant_id": tenant_id, "source": frame["source"].to_numpy(), "source_id": frame["source_id"].to_numpy(),
+        "golden_id": golden, "link_method": link_method, "match_probability": match_prob, "linked_at": linked_at,
+    }, columns=XREF_COLUMNS)
+
+
+def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, now) -> pd.DataFrame:
+    prev_raw = prev_raw.to_numpy(dtype=object)
+    golden = xref["golden_id"].to_numpy(dtype=object)
+    new = pd.isna(prev_raw)
+    moved = ~new & (prev_raw != golden)
+    merged_ids = set(new_aliases["alias_id"]) if len(new_aliases) else set()
+    reason = np.where(new, "new_record", np.where([p in merged_ids for p in prev_raw] if len(prev_raw) else [], "merged", "split_or_relinked"))
+    sel = new | moved
+    hist = pd.DataFrame({
+        "tenant_id": tenant_id, "source": xref["source"].to_numpy()[sel], "source_id": xref["source_id"].to_numpy()[sel],
+        "event": np.where(new[sel], "linked", "relinked"), "golden_id": golden[sel], "previous_golden_id": prev_raw[sel],
+        "link_method": xref["link_method"].to_numpy()[sel], "reason": reason[sel] if len(reason) else [], "at": now,
+    }, columns=HISTORY_COLUMNS)
+    # alias-only changes (the record's id was folded into another) are relinks too; already covered above
+    if state is not None and len(state.xref):
+        cur = set(zip(xref["source"].astype(str), xref["source_id"].astype(str)))
+        gone = state.xref[[(s, i) not in cur for s, i in zip(state.xref["source"].astype(str), state.xref["source_id"].astype(str))]]
+        if len(gone):
+            hist = pd.concat([hist, pd.DataFrame({
+                "tenant_id": tenant_id, "source": gone["source"].to_numpy(), "source_id": gone["source_id"].to_numpy(),
+                "event": "unlinked", "golden_id": None, "previous_golden_id": gone["golden_id"].to_numpy(),
+                "link_method": None, "reason": "deleted_or_missing", "at": now}, columns=HISTORY_COLUMNS)], ignore_index=True)
+    return hist
+
+
+def decide(sp, labels, strong, must_codes, cannot_codes, n, review_p) -> np.ndarray:
+    """Decision per scored pair ('' = not reported)."""
+    codes = np.minimum(sp.i, sp.j) * n + np.maximum(sp.i, sp.j)
+    same = labels[sp.i] == labels[sp.j]
+    dec = np.full(len(sp.i), "", dtype=object)
+    grey = (sp.prob >= review_p) & ~strong
+    dec[grey & ~same] = "review"
+    dec[grey & same] = "transitive"
+    dec[strong & same] = "auto_merge"
+    dec[strong & ~same] = "review"
+    vetoed = (sp.veto >= 0) & (sp.prob >= review_p)
+    dec[vetoed] = np.array(["veto:" + VETO_REASONS[v] for v in sp.veto[vetoed]], dtype=object)
+    dec[np.isin(codes, must_codes)] = "must_link"
+    dec[np.isin(codes, cannot_codes)] = "cannot_link"
+    return dec
+
+
+def build_pairs(tenant_id, frame, golden, sp, dec, expl, now) -> pd.DataFrame:
+    sel = np.flatnonzero(dec != "")
+    i, j = sp.i[sel], sp.j[sel]
+    src, sid = frame["source"].to_numpy(dtype=object), frame["source_id"].to_numpy(dtype=object)
+    return pd.DataFrame({
+        "tenant_id": tenant_id, "source_a": src[i], "source_id_a": sid[i], "source_b": src[j], "source_id_b": sid[j],
+        "golden_id_a": golden[i], "golden_id_b": golden[j], "match_weight": np.round(sp.weight[sel], 4),
+        "match_probability": sp.prob[sel], "decision": dec[sel],
+        "explanation": np.asarray(expl, dtype=object)[sp.inverse[sel]] if len(sel) else [], "created_at": now,
+    }, columns=PAIR_COLUMNS)
+
+
+def build_review(pairs: pd.DataFrame, auto_p: float, now) -> pd.DataFrame:
+    q = pairs[pairs["decision"] == "review"].copy()
+    q["reason"] = np.where(q["match_probability"] >= auto_p, "conflicts_with_cluster", "grey_band")
+    q["queued_at"] = now
+    return q[REVIEW_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,157 @@
+"""Per-tenant resolution: canonical contacts (+ previous state, overrides) → golden records.
+
+``resolve_tenant`` is pure (no I/O): block → score (Fellegi-Sunter, EM) → cluster (no chaining,
+vetoes, overrides) → stable ids → survivorship → xref / aliases / history / explained pairs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from ..config import SURVIVING_FIELDS, MatchConfig
+from ..matching.blocking import candidate_pairs
+from ..matching.clustering import cluster
+from ..matching.explain import pattern_explanations
+from ..matching.model import FSParams
+from ..matching.overrides import override_pairs
+from ..matching.scoring import compare_pairs, level_weights, score
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids
+from .outputs import build_history, build_pairs, build_review, build_xref, decide
+from .survivorship import survive
+
+GOLDEN_COLUMNS = ["golden_id", "tenant_id", *SURVIVING_FIELDS, "emails", "phones", "email", "phone", "roles",
+                  "parent_golden_id", "provenance", "member_count", "sources", "content_hash", "created_at", "updated_at"]
+
+
+@dataclass
+class Resolution:
+    golden_contacts: pd.DataFrame
+    xref: pd.DataFrame
+    aliases: pd.DataFrame
+    link_history: pd.DataFrame
+    pairs: pd.DataFrame
+    review_queue: pd.DataFrame
+    params: FSParams | None = None
+    stats: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    def state(self) -> GoldenState:
+        """The GoldenState the next run starts from (same as rebuilding it from the published tables)."""
+        return GoldenState.from_tables(self.xref, self.aliases, self.golden_contacts)
+
+
+def _codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
+
+
+def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrides: pd.DataFrame | None,
+                   config: MatchConfig | None, now: datetime) -> Resolution:
+    config = config or MatchConfig()
+    stamp = now.isoformat(timespec="seconds")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    tenants = contacts["tenant_id"].unique()
+    if len(tenants) > 1:
+        raise ValueError(f"resolve_tenant got several tenants: {sorted(map(str, tenants))[:5]}")
+    tenant_id = str(tenants[0]) if len(tenants) else ""
+    frame = contacts[~contacts["is_deleted"].astype(bool)].drop_duplicates(["source", "source_id"], keep="last").reset_index(drop=True)
+    n = len(frame)
+    ov = override_pairs(frame, overrides, tenant_id)
+    (mi, mj), (ci, cj) = ov["must_link"], ov["cannot_link"]
+    bi, bj, bstats = candidate_pairs(frame, config.max_block_size)
+    allc = np.unique(np.concatenate([_codes(bi, bj, n), _codes(mi, mj, n), _codes(ci, cj, n)])) if n else np.zeros(0, np.int64)
+    i, j = allc // max(n, 1), allc % max(n, 1)
+    timings["block"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sp, params = score(frame, i, j, config)
+    must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
+    is_cannot = np.isin(allc, cannot_codes)
+    strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
+    timings["score"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    w = params.weights()
+
+    def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+        levels, veto = compare_pairs(frame, pi, pj, config)
+        return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | np.isin(_codes(pi, pj, n), cannot_codes)
+
+    bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~np.isin(allc, must_codes)
+    labels, refused = cluster(n, sp.i[strong], sp.j[strong], sp.weight[strong], mi, mj, conflict,
+                              (sp.i[bad], sp.j[bad]), config.max_exact_component)
+    timings["cluster"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    keys = frame["source"].astype(str) + "|" + frame["source_id"].astype(str)
+    golden, new_aliases, created, prev_raw = assign_ids(tenant_id, keys, labels, previous, stamp)
+    amap = previous.alias_map() if previous else {}
+    prev_resolved = prev_raw.map(lambda g: _follow(g, amap) if isinstance(g, str) else None)
+    sizes = np.bincount(labels, minlength=n)[labels]
+    in_cluster = strong & (labels[sp.i] == labels[sp.j])
+    best = np.zeros(n)
+    np.maximum.at(best, sp.i[in_cluster], sp.prob[in_cluster])
+    np.maximum.at(best, sp.j[in_cluster], sp.prob[in_cluster])
+    method = np.where(sizes == 1, "singleton", "auto_merge").astype(object)
+    must_in = labels[mi] == labels[mj]
+    method[mi[must_in]] = "must_link"
+    method[mj[must_in]] = "must_link"
+    prob = np.where(sizes == 1, np.nan, np.where(method == "must_link", 1.0, best))
+    xref = build_xref(tenant_id, frame, golden, labels, method, prob, previous, prev_resolved, stamp)
+
+    codes, uniq = pd.factorize(golden)
+    surv = survive(frame, codes, len(uniq), config.survivorship)
+    surv.insert(0, "golden_id", np.asarray(uniq, dtype=object))
+    surv.insert(1, "tenant_id", tenant_id)
+    srcs = pd.Series(frame["source"].to_numpy()).groupby(codes).agg(lambda s: ",".join(sorted(set(s))))
+    surv["sources"] = srcs.reindex(range(len(uniq))).to_numpy()
+    parent_key = frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)
+    parent_gid = parent_key.map(pd.Series(golden, index=keys.to_numpy())).where(frame["parent_source_id"].notna())
+    pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
+    surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
+    hashed = pd.util.hash_pandas_object(surv.drop(columns=["provenance", "parent_golden_id"]).astype(str), index=False)
+    surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
+    surv["created_at"] = [created.get(g, stamp) for g in surv["golden_id"]]
+    prev_hash = previous.golden_hashes if previous else {}
+    prev_upd = previous.updated_at if previous else {}
+    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp for g, h in zip(surv["golden_id"], surv["content_hash"])]
+    golden_contacts = surv[GOLDEN_COLUMNS]
+    timings["survive"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    aliases = _merge_aliases(previous, new_aliases, golden)
+    history = build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, previous, stamp)
+    dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
+    expl = pattern_explanations(sp.pats, params)
+    pairs = build_pairs(tenant_id, frame, golden, sp, dec, expl, stamp)
+    review = build_review(pairs, config.auto_merge_probability, stamp)
+    timings["explain"] = time.perf_counter() - t0
+    stats = {**bstats, "scored_pairs": len(i), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
+             "golden_contacts": len(golden_contacts), "review_pairs": len(review), "prior": params.prior,
+             "em_iterations": params.iterations, "deleted_skipped": int(len(contacts) - n)}
+    return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings)
+
+
+def _follow(gid: str, amap: dict[str, str]) -> str:
+    seen = set()
+    while gid in amap and gid not in seen:
+        seen.add(gid)
+        gid = amap[gid]
+    return gid
+
+
+def _merge_aliases(previous: GoldenState | None, new_aliases: pd.DataFrame, golden: np.ndarray) -> pd.DataFrame:
+    """Previous aliases (re-pointed to their final id) plus this run's merges."""
+    frames = [a for a in ((previous.aliases if previous else None), new_aliases) if a is not None and len(a)]
+    if not frames:
+        return pd.DataFrame(columns=ALIAS_COLUMNS)
+    allal = pd.concat(frames, ignore_index=True).drop_duplicates("alias_id", keep="last")
+    amap = dict(zip(allal["alias_id"], allal["golden_id"]))
+    allal["golden_id"] = [_follow(g, amap) for g in allal["golden_id"]]
+    live = set(golden.tolist())
+    return allal[~allal["alias_id"].isin(live)][ALIAS_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Per-tenant record linkage: blocking, comparisons, Fellegi-Sunter model, clustering, overrides."""

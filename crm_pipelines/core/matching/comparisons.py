@@ -1,0 +1,120 @@
+"""Pairwise field comparisons → discrete levels (vectorized with rapidfuzz.process.cpdist).
+
+Level -1 means "null on either side" (no evidence). Each comparison lists its level names in
+``LEVELS``; ``compare`` returns an (n_pairs × n_comparisons) int8 matrix plus veto reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.fuzz import token_set_ratio
+
+LEVELS: dict[str, list[str]] = {
+    "first_name": ["exact", "jw_0.92", "jw_0.80_or_initial", "different"],
+    "last_name": ["exact", "jw_0.92", "phonetic", "jw_0.80", "different"],
+    "company": ["exact", "tokens_90", "tokens_75", "different"],
+    "email": ["shared", "fuzzy_0.92", "different"],
+    "phone": ["shared", "different"],
+    "address": ["street_number_postal", "street_fuzzy_postal", "postal", "city", "different"],
+    "birthday": ["exact", "different"],
+    "vat_id": ["exact", "different"],
+    "registry": ["exact", "different"],
+    "numbers": ["exact", "different"],
+}
+COMPARISONS = list(LEVELS)
+VETO_REASONS = ["kind", "vat_id", "birthday", "first_name", "cannot_link"]
+
+
+def _s(frame: pd.DataFrame, col: str, idx: np.ndarray) -> np.ndarray:
+    return frame[col].fillna("").astype(str).to_numpy(dtype=object)[idx]
+
+
+def _jw(a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
+    if len(a) == 0:
+        return np.zeros(0, np.float32)
+    return process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=workers, dtype=np.float32)
+
+
+def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Multi-valued '|' keys: True where the two sets intersect."""
+    out = (a == b) & (a != "")
+    multi = np.flatnonzero(~out & (a != "") & (b != "") & np.array(["|" in x or "|" in y for x, y in zip(a, b)], bool)) if len(a) else []
+    for k in multi:
+        out[k] = bool(set(a[k].split("|")) & set(b[k].split("|")))
+    return out
+
+
+def _levels(null: np.ndarray, conditions: list[np.ndarray]) -> np.ndarray:
+    out = np.full(len(null), len(conditions), dtype=np.int8)
+    for level in range(len(conditions) - 1, -1, -1):
+        out[conditions[level]] = level
+    out[null] = -1
+    return out
+
+
+def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Return (levels int8 [n, len(COMPARISONS)], veto codes int8 [n]: -1 none, else VETO_REASONS index)."""
+    n = len(i)
+    L = np.empty((n, len(COMPARISONS)), dtype=np.int8)
+    fa, fb = _s(frame, "first_key", i), _s(frame, "first_key", j)
+    la, lb = _s(frame, "last_key", i), _s(frame, "last_key", j)
+    swapped = (fa != "") & (la != "") & (fa == lb) & (la == fb) & (fa != la)
+    fb = np.where(swapped, lb, fb)
+    lb = np.where(swapped, _s(frame, "first_key", j), lb)
+    fnull = (fa == "") | (fb == "")
+    fjw = _jw(fa, fb, workers)
+    initial = ~fnull & ((np.char.str_len(fa.astype(str)) == 1) | (np.char.str_len(fb.astype(str)) == 1)) & (
+        np.array([x[:1] for x in fa], dtype=object) == np.array([y[:1] for y in fb], dtype=object)) if n else np.zeros(0, bool)
+    L[:, 0] = _levels(fnull, [fa == fb, fjw >= 0.92, (fjw >= 0.80) | initial])
+    lnull = (la == "") | (lb == "")
+    ljw = _jw(la, lb, workers)
+    lpa, lpb = _s(frame, "last_phon", i), _s(frame, "last_phon", j)
+    L[:, 1] = _levels(lnull, [la == lb, ljw >= 0.92, (lpa == lpb) & (lpa != ""), ljw >= 0.80])
+    ca, cb = _s(frame, "company_key", i), _s(frame, "company_key", j)
+    cnull = (ca == "") | (cb == "")
+    cts = process.cpdist(list(ca), list(cb), scorer=token_set_ratio, workers=workers, dtype=np.float32) if n else np.zeros(0)
+    L[:, 2] = _levels(cnull, [ca == cb, cts >= 90, cts >= 75])
+    ea, eb = _s(frame, "email_keys", i), _s(frame, "email_keys", j)
+    enull = (ea == "") | (eb == "")
+    L[:, 3] = _levels(enull, [_shared(ea, eb), _jw(ea, eb, workers) >= 0.92])
+    pa, pb = _s(frame, "phone_keys", i), _s(frame, "phone_keys", j)
+    L[:, 4] = _levels((pa == "") | (pb == ""), [_shared(pa, pb)])
+    sa, sb = _s(frame, "street_key", i), _s(frame, "street_key", j)
+    ha, hb = _s(frame, "house_number", i), _s(frame, "house_number", j)
+    za, zb = _s(frame, "postal_code", i), _s(frame, "postal_code", j)
+    ta, tb = _s(frame, "city_key", i), _s(frame, "city_key", j)
+    same_zip = (za == zb) & (za != "")
+    same_street = (sa == sb) & (sa != "")
+    sjw = _jw(sa, sb, workers)
+    anull = ((za == "") | (zb == "")) & ((ta == "") | (tb == ""))
+    L[:, 5] = _levels(anull, [same_zip & same_street & (ha == hb), same_zip & (sjw >= 0.9) & (sa != ""), same_zip,
+                              ((za == "") | (zb == "")) & (ta == tb)])
+    ba, bb = _s(frame, "birthday", i), _s(frame, "birthday", j)
+    bnull = (ba == "") | (bb == "")
+    L[:, 6] = _levels(bnull, [ba == bb])
+    va, vb = _s(frame, "vat_id", i), _s(frame, "vat_id", j)
+    L[:, 7] = _levels((va == "") | (vb == ""), [va == vb])
+    ra, rb = _s(frame, "trade_register", i), _s(frame, "trade_register", j)
+    xa, xb = _s(frame, "tax_number", i), _s(frame, "tax_number", j)
+    rnull = ((ra == "") | (rb == "")) & ((xa == "") | (xb == ""))
+    L[:, 8] = _levels(rnull, [((ra == rb) & (ra != "")) | ((xa == xb) & (xa != ""))])
+    na, nb = _s(frame, "customer_number", i), _s(frame, "customer_number", j)
+    ma, mb = _s(frame, "supplier_number", i), _s(frame, "supplier_number", j)
+    nnull = ((na == "") | (nb == "")) & ((ma == "") | (mb == ""))
+    L[:, 9] = _levels(nnull, [((na == nb) & (na != "")) | ((ma == mb) & (ma != ""))])
+
+    veto = np.full(n, -1, dtype=np.int8)
+    kind = frame["kind"].to_numpy(dtype=object)
+    vvalid = frame["vat_valid"].to_numpy(bool)
+    veto[(L[:, 0] == 3) & ~swapped] = 3
+    veto[(L[:, 6] == 1)] = 2
+    veto[(L[:, 7] == 1) & vvalid[i] & vvalid[j]] = 1
+    veto[kind[i] != kind[j]] = 0
+    return L, veto
+
+
+def describe_veto(code: int) -> str | None:
+    return None if code < 0 else VETO_REASONS[code]

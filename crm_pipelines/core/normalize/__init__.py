@@ -1,0 +1,1 @@
+"""Single-purpose normalizers for canonical contacts (pure functions, cached on repeated values)."""
