@@ -140,7 +140,22 @@ class Emulator:
         self.rate_limits_enabled = True
 
     # -- to implement -------------------------------------------------------------------------
+    limit_description = "no limit"  # the API's documented limit, for benchmarks ("2 requests/s")
+    limit_per_second: float | None = None  # the same as a number, when the limit is a request rate
+
     def route(self, request: EmuRequest) -> EmuResponse:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def touch(self, tenant_id: str, object_name: str, count: int) -> list[str]:  # pragma: no cover
+        """Change ``count`` records upstream (as a user editing them would); returns their ids."""
+        raise NotImplementedError
+
+    def delete(self, tenant_id: str, object_name: str, count: int) -> list[str]:  # pragma: no cover
+        """Delete (or archive/soft-delete, as the API does) ``count`` records; returns their ids."""
+        raise NotImplementedError
+
+    def grow(self, tenant_id: str, object_name: str, count: int) -> list[str]:  # pragma: no cover
+        """Add ``count`` synthetic records (copies of existing ones with new ids), for benchmarks."""
         raise NotImplementedError
 
     def fault_response(self, kind: str, request: EmuRequest, options: dict) -> EmuResponse:

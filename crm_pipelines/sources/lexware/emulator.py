@@ -42,6 +42,7 @@ def _sort_name(contact: dict) -> str:
 
 class LexwareEmulator(Emulator):
     name = "lexware"
+    limit_description = "2 requests/s per API key (token bucket)"
 
     def __init__(self, accounts: dict[str, dict[str, list[dict]]], keys: dict[str, str],
                  requests_per_second: float = 2.0, burst: int = 2):
@@ -51,6 +52,7 @@ class LexwareEmulator(Emulator):
         self.accounts = copy.deepcopy(accounts)
         self.keys = dict(keys)
         self.limit = TokenBucketLimit(requests_per_second, burst)  # Lexware: a token bucket, 2/s
+        self.limit_per_second = requests_per_second
         self._lock = threading.Lock()
 
     # -- upstream changes, for tests ----------------------------------------------------------
@@ -85,6 +87,30 @@ class LexwareEmulator(Emulator):
                 voucher["openAmount"] = 0.0
                 voucher["updatedDate"] = stamp
             return [v["id"] for v in changed]
+
+    def touch(self, tenant_id: str, object_name: str, count: int) -> list[str]:
+        if object_name == "vouchers":
+            return self.touch_vouchers(tenant_id, count)
+        return self.touch_contacts(tenant_id, count)
+
+    def delete(self, tenant_id: str, object_name: str, count: int) -> list[str]:
+        if object_name != "contacts":
+            raise ValueError("Lexware vouchers are voided, not deleted")
+        ids = [c["id"] for c in self.accounts[tenant_id]["contacts"] if not c.get("archived")][:count]
+        for contact_id in ids:
+            self.archive_contact(tenant_id, contact_id)
+        return ids
+
+    def grow(self, tenant_id: str, object_name: str, count: int) -> list[str]:
+        with self._lock:
+            records = self.accounts[tenant_id][object_name]
+            added = []
+            for i in range(count):
+                clone = copy.deepcopy(records[i % len(records)])
+                clone["id"] = str(uuid.uuid4())
+                records.append(clone)
+                added.append(clone["id"])
+            return added
 
     # -- the API ------------------------------------------------------------------------------
     def fault_response(self, kind: str, request: EmuRequest, options: dict) -> EmuResponse:
