@@ -78,11 +78,10 @@ def _nested_source(profile: TenantProfile, pop: Population, source: str, count: 
             rec.source_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         position: dict[int, int] = {}
         for (eid, parent), rec in zip(picks, records):
-            if parent >= 0:
-                org = records[parent]
-                rec.parent_source_id = org.source_id
-                rec.source_id = f"{org.source_id}#{position.get(parent, 0)}"
+            if parent >= 0:  # as sources/lexware/mapping.py names nested contact persons: <id>#cp<n>, n from 1
                 position[parent] = position.get(parent, 0) + 1
+                rec.parent_source_id = records[parent].source_id
+                rec.source_id = f"{rec.parent_source_id}#cp{position[parent]}"
     else:
         _sequential_ids(rng, records, rng.randint(4100, 4300))
         for (eid, parent), rec in zip(picks, records):

@@ -90,7 +90,7 @@ CUSTOMERS = ("customer_person", "customer_org")
 PARTIES = (*CUSTOMERS, "supplier_org", "subcontractor_org", "freelancer")
 
 BAU_MUELLER = TenantProfile(
-    tenant_id="bau-mueller", name="Bau Müller GmbH", seed=4101, industry="bau", region="muenchen",
+    tenant_id="bau-mueller", name="Müller Bau & Renovierung GmbH", seed=4101, industry="bau", region="muenchen",
     domain="bau-mueller.de", calcom_team_id=4101, booking_company_id=1,
     population={"customer_person": 295, "customer_org": 45, "supplier_org": 22, "subcontractor_org": 22,
                 "freelancer": 5, "employee": 22},
@@ -106,7 +106,7 @@ BAU_MUELLER = TenantProfile(
 )
 
 AGENTUR_WEBER = TenantProfile(
-    tenant_id="agentur-weber", name="Agentur Weber GmbH & Co. KG", seed=4202, industry="agentur",
+    tenant_id="agentur-weber", name="Weber Kommunikation GmbH", seed=4202, industry="agentur",
     region="koeln", domain="agentur-weber.de", calcom_team_id=4202, booking_company_id=2,
     population={"customer_person": 26, "customer_org": 62, "supplier_org": 10, "subcontractor_org": 0,
                 "freelancer": 14, "employee": 9},

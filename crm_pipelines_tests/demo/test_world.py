@@ -109,7 +109,8 @@ def test_ids_unique_and_native(tenant: str) -> None:
                 assert c.source_id.startswith("AAMk") and "@" in (c.container or "")
             elif source == "lexware":
                 base, _, pos = c.source_id.partition("#")
-                assert uuid.UUID(base).version == 4 and (pos == "") == (c.parent_source_id is None)
+                assert uuid.UUID(base).version == 4
+                assert pos == "" if c.parent_source_id is None else (base == c.parent_source_id and pos.startswith("cp"))
     per_container = defaultdict(list)
     for source, recs in world.contacts.items():
         for c in recs:
