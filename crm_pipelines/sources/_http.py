@@ -129,10 +129,14 @@ class HttpClient:
 
     def request_json(self, method: str, url: str, *, endpoint: str | None = None,
                      ok_statuses: tuple[int, ...] = (200, 201),
-                     empty_statuses: tuple[int, ...] = (), **kwargs: Any) -> Any:
+                     empty_statuses: tuple[int, ...] = (),
+                     empty_when: Callable[[httpx.Response, Any], bool] | None = None, **kwargs: Any) -> Any:
         """Send a request (with rate limit and retries) and return the parsed JSON body.
 
         ``empty_statuses``: statuses that mean "nothing here" and return ``None`` (Cal.com's 404).
+        ``empty_when(response, body)``: if given, such a status means "nothing here" only when it
+        returns True (e.g. the body says "Event types not found", not "Cannot GET"); otherwise the
+        status is handled as the error it is.
         """
         endpoint = endpoint or url.split("?")[0]
 
@@ -147,10 +151,11 @@ class HttpClient:
         retrying = Retrying(stop=stop_after_attempt(self.retry.max_attempts), wait=wait,
                             retry=retry_if_exception(lambda e: isinstance(e, RetryableError)),
                             sleep=self.sleep, reraise=True)
-        return retrying(self._attempt, method, url, endpoint, ok_statuses, empty_statuses, kwargs)
+        return retrying(self._attempt, method, url, endpoint, ok_statuses, empty_statuses, kwargs, empty_when)
 
     def _attempt(self, method: str, url: str, endpoint: str, ok_statuses: tuple[int, ...],
-                 empty_statuses: tuple[int, ...], kwargs: dict) -> Any:
+                 empty_statuses: tuple[int, ...], kwargs: dict,
+                 empty_when: Callable[[httpx.Response, Any], bool] | None = None) -> Any:
         if self.rate_limiter is not None:
             self.rate_limiter.acquire()
         with self._lock:
@@ -165,7 +170,8 @@ class HttpClient:
                                  f"connection failed ({type(exc).__name__})") from None
         body = _parse_body(response)
         status = response.status_code
-        if status in empty_statuses:
+        if status in empty_statuses and (
+                empty_when is None or empty_when(response, None if body is _MALFORMED else body)):
             return None
         if status in ok_statuses:
             if body is _MALFORMED:
