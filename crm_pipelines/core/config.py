@@ -46,6 +46,7 @@ class MatchConfig:
     u_sample_pairs: int = 300_000
     em_iterations: int = 40
     veto_first_name_conflict: bool = True
+    require_identifier: bool = True  # names alone (without e-mail/phone/address/ids) never auto-merge
     max_exact_component: int = 400
     seed: int = 20240501
     workers: int = 2

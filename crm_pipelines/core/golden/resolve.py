@@ -19,6 +19,7 @@ from ..matching.clustering import cluster
 from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams
 from ..matching.overrides import override_pairs
+from ..matching.comparisons import has_identifier
 from ..matching.scoring import compare_pairs, level_weights, score
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids
 from .outputs import build_history, build_pairs, build_review, build_xref, decide
@@ -73,6 +74,8 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
     is_cannot = np.isin(allc, cannot_codes)
     strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
+    if config.require_identifier:
+        strong &= has_identifier(sp.levels)
     timings["score"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

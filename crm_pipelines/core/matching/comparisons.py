@@ -61,9 +61,11 @@ def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2)
     L = np.empty((n, len(COMPARISONS)), dtype=np.int8)
     fa, fb = _s(frame, "first_key", i), _s(frame, "first_key", j)
     la, lb = _s(frame, "last_key", i), _s(frame, "last_key", j)
-    swapped = (fa != "") & (la != "") & (fa == lb) & (la == fb) & (fa != la)
-    fb = np.where(swapped, lb, fb)
-    lb = np.where(swapped, _s(frame, "first_key", j), lb)
+    both = (fa != "") & (la != "") & (fb != "") & (lb != "") & (fa != la)
+    cross = np.minimum(_jw(fa, lb, workers), _jw(la, fb, workers))
+    direct = np.minimum(_jw(fa, fb, workers), _jw(la, lb, workers))
+    swapped = both & (cross >= 0.88) & (cross > direct)  # first/last swapped, typos tolerated
+    fb, lb = np.where(swapped, lb, fb), np.where(swapped, fb, lb)
     fnull = (fa == "") | (fb == "")
     fjw = _jw(fa, fb, workers)
     initial = ~fnull & ((np.char.str_len(fa.astype(str)) == 1) | (np.char.str_len(fb.astype(str)) == 1)) & (
@@ -114,6 +116,18 @@ def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2)
     veto[(L[:, 7] == 1) & vvalid[i] & vvalid[j]] = 1
     veto[kind[i] != kind[j]] = 0
     return L, veto
+
+
+IDENTIFYING = {"email": (0,), "phone": (0,), "address": (0, 1), "birthday": (0,), "vat_id": (0,), "registry": (0,), "numbers": (0,)}
+
+
+def has_identifier(levels: np.ndarray) -> np.ndarray:
+    """True where a pair agrees on something beyond names (e-mail, phone, street address, birthday,
+    VAT id, register/tax number, customer/supplier number): names alone never auto-merge."""
+    out = np.zeros(len(levels), bool)
+    for name, ok in IDENTIFYING.items():
+        out |= np.isin(levels[:, COMPARISONS.index(name)], ok)
+    return out
 
 
 def describe_veto(code: int) -> str | None:

@@ -1,0 +1,92 @@
+"""Survivorship with provenance, typed sets, and golden id stability (rerun, join, merge, split)."""
+
+import json
+
+import pandas as pd
+
+from crm_pipelines.core.golden.ids import GoldenState
+
+from .conftest import LATER, NOW, gid, person, resolve
+
+
+def test_survivorship_and_provenance(base_people):
+    drafts = base_people + [
+        person("1", "Hans", "Müller", source="hero", emails=[("work", "hans@mueller.de")], city="Berlin",
+               phones=[("mobile", "0171 1234567")], source_modified_at="2024-01-01T00:00:00Z"),
+        person("2", "Hans-Peter", "Müller", source="lexware", emails=[("work", "hans@mueller.de"), ("personal", "hp@web.de")],
+               phones=[("mobile", "+49 171 1234567"), ("fax", "030 999999")], city="Potsdam", source_modified_at="2024-06-01T00:00:00Z"),
+    ]
+    res = resolve(drafts)
+    g = res.golden_contacts.set_index("golden_id").loc[gid(res, "hero", "1")]
+    assert g.member_count == 2 and g.sources == "hero,lexware"
+    assert g.first_name == "Hans-Peter"  # most_complete
+    assert g.city == "Potsdam"  # most_recent
+    assert [e["value"] for e in json.loads(g.emails)] == ["hans@mueller.de", "hp@web.de"]
+    assert sorted(p["type"] for p in json.loads(g.phones)) == ["fax", "mobile"]
+    prov = json.loads(g.provenance)
+    assert prov["city"] == {"rule": "most_recent", "source": "lexware", "source_id": "2"}
+    assert prov["first_name"]["rule"] == "most_complete"
+
+
+def test_rerun_keeps_every_id_and_rebuilds_state_from_tables(base_people):
+    first = resolve(base_people)
+    state = GoldenState.from_tables(first.xref, first.aliases, first.golden_contacts)
+    again = resolve(base_people, previous=state, now=LATER)
+    merged = first.xref.merge(again.xref, on=["source", "source_id"])
+    assert (merged.golden_id_x == merged.golden_id_y).all()
+    assert (again.xref.linked_at == first.xref.linked_at).all()
+    assert len(again.link_history) == 0
+    assert (again.golden_contacts.updated_at == first.golden_contacts.updated_at).all()
+
+
+def test_new_record_joins_existing_id(base_people):
+    first = resolve(base_people)
+    joined = base_people + [person("new", "Vorname3", "Nachname3", source="weclapp", emails=[("work", "p3@example3.de")])]
+    again = resolve(joined, previous=first.state(), now=LATER)
+    assert gid(again, "weclapp", "new") == gid(first, "hero", "bg3")
+    events = again.link_history.set_index("source_id")
+    assert events.loc["new", "event"] == "linked"
+
+
+def test_merge_keeps_older_id_and_alias_resolves(base_people):
+    a = person("m1", "Clara", "Zorn", emails=[("work", "clara@zorn.de")])
+    b = person("m2", "Clara", "Zorn", source="ms365", phones=[("mobile", "0151 7654321")])
+    first = resolve(base_people + [a, b])
+    id_a, id_b = gid(first, "hero", "m1"), gid(first, "ms365", "m2")
+    assert id_a != id_b
+    bridge = person("m3", "Clara", "Zorn", source="lexware", emails=[("work", "clara@zorn.de")], phones=[("mobile", "0151 7654321")])
+    second = resolve(base_people + [a, b, bridge], previous=first.state(), now=LATER)
+    survivor = gid(second, "hero", "m1")
+    assert survivor == gid(second, "ms365", "m2") == gid(second, "lexware", "m3")
+    assert survivor in (id_a, id_b)
+    alias = id_b if survivor == id_a else id_a
+    assert (second.aliases.alias_id == alias).any()
+    assert second.state().resolve(alias) == survivor
+    relinked = second.link_history[second.link_history.event == "relinked"]
+    assert len(relinked) == 1 and relinked.iloc[0].reason == "merged"
+
+
+def test_split_mints_new_id_for_the_leaving_part(base_people):
+    a = person("s1", "Paul", "Stein", emails=[("work", "paul@stein.de")], phones=[("mobile", "0151 1111111")])
+    b = person("s2", "Paul", "Stein", source="ms365", emails=[("work", "paul@stein.de")])
+    c = person("s3", "Paul", "Stein", source="monday", phones=[("mobile", "0151 1111111")])
+    first = resolve(base_people + [a, b, c])
+    old = gid(first, "hero", "s1")
+    assert old == gid(first, "ms365", "s2") == gid(first, "monday", "s3")
+    ov = pd.DataFrame([("t", "hero", "s1", "monday", "s3", "cannot_link", "not the same", "steward", "x"),
+                       ("t", "ms365", "s2", "monday", "s3", "cannot_link", "not the same", "steward", "x")],
+                      columns=["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "kind", "reason", "created_by", "created_at"])
+    second = resolve(base_people + [a, b, c], previous=first.state(), overrides=ov, now=LATER)
+    assert gid(second, "hero", "s1") == old == gid(second, "ms365", "s2")
+    assert gid(second, "monday", "s3") != old
+    assert gid(second, "monday", "s3") not in set(first.xref.golden_id)
+    third = resolve(base_people + [a, b, c], previous=second.state(), overrides=ov, now=LATER)
+    assert gid(third, "monday", "s3") == gid(second, "monday", "s3")
+
+
+def test_deleted_record_is_unlinked(base_people):
+    first = resolve(base_people)
+    base_people[0].is_deleted = True
+    second = resolve(base_people, previous=first.state(), now=LATER)
+    assert "bg0" not in set(second.xref[second.xref.source == "hero"].source_id)
+    assert (second.link_history.event == "unlinked").sum() == 1

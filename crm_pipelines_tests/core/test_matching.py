@@ -1,0 +1,108 @@
+"""Blocking (never n², never cross-tenant), vetoes, no chaining, overrides, explanations."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_pipelines.core.matching.blocking import candidate_pairs
+from crm_pipelines.core.matching.clustering import cluster, components
+
+from .conftest import NOW, frame, gid, person, resolve
+
+
+def test_blocking_caps_block_sizes_and_stays_linear():
+    # 600 records sharing one e-mail and one postal code: a naive block would be 179,700 pairs
+    drafts = [person(str(k), f"Vorname{k % 50}", f"Name{k}", emails=[("work", "info@firma.de")], postal_code="10115")
+              for k in range(600)]
+    i, j, stats = candidate_pairs(frame(drafts), max_block_size=60)
+    assert stats["dropped_blocks"] >= 1
+    assert len(i) < 600 * 60
+    assert (i < j).all()
+
+
+def test_blocking_refuses_cross_tenant_frames():
+    drafts = [person("1", "Hans", "Müller", tenant="a", emails=[("work", "h@m.de")]),
+              person("2", "Hans", "Müller", tenant="b", emails=[("work", "h@m.de")])]
+    with pytest.raises(AssertionError):
+        candidate_pairs(frame(drafts))
+    with pytest.raises(ValueError):
+        resolve(drafts)
+
+
+def test_duplicates_merge_with_umlaut_and_phone_variants(base_people):
+    drafts = base_people + [
+        person("1", "Hans", "Müller", emails=[("work", "hans@mueller.de")], phones=[("mobile", "0171 1234567")]),
+        person("a", None, None, source="ms365", full_name="Hans Mueller", emails=[("work", "Hans@Mueller.de")],
+               phones=[("mobile", "+49 171 1234567")]),
+    ]
+    res = resolve(drafts)
+    assert gid(res, "hero", "1") == gid(res, "ms365", "a")
+    pair = res.pairs[(res.pairs.source_id_a.isin(["1", "a"])) & (res.pairs.source_id_b.isin(["1", "a"]))].iloc[0]
+    assert pair.decision == "auto_merge"
+    assert '"email": {"level": "shared"' in pair.explanation
+
+
+def test_vetoes_vat_birthday_kind(base_people):
+    drafts = base_people + [
+        person("b1", "Anna", "Schmidt", emails=[("work", "anna@s.de")], birthday="1980-01-01"),
+        person("b2", "Anna", "Schmidt", source="ms365", emails=[("work", "anna@s.de")], birthday="02.03.1975"),
+        ContactDraft_org("o1", "Muster GmbH", "info@muster.de", "DE136695976"),
+        ContactDraft_org("o2", "Muster GmbH", "info@muster.de", "DE811907980"),
+        person("p1", "Info", "Muster", emails=[("work", "info@muster.de")], kind="person", parent_source_id="o1"),
+    ]
+    res = resolve(drafts)
+    assert gid(res, "hero", "b1") != gid(res, "ms365", "b2")
+    assert gid(res, "hero", "o1") != gid(res, "hero", "o2")
+    assert gid(res, "hero", "p1") not in (gid(res, "hero", "o1"), gid(res, "hero", "o2"))
+    decisions = set(res.pairs.decision)
+    assert "veto:birthday" in decisions and "veto:vat_id" in decisions
+    contact_person = res.golden_contacts.set_index("golden_id").loc[gid(res, "hero", "p1")]
+    assert contact_person.parent_golden_id == gid(res, "hero", "o1")
+
+
+def ContactDraft_org(sid, name, email, vat):
+    from crm_pipelines.core.draft import ContactDraft
+    return ContactDraft("t", "hero", sid, kind="organization", company_name=name, emails=[("work", email)], vat_id=vat)
+
+
+def test_clustering_does_not_chain():
+    # A-B strong, B-C strong, A-C in conflict → A and C never end up together
+    conflict = lambda i, j: (np.minimum(i, j) == 0) & (np.maximum(i, j) == 2)
+    labels, refused = cluster(3, np.array([0, 1]), np.array([1, 2]), np.array([20.0, 10.0]),
+                              np.zeros(0, np.int64), np.zeros(0, np.int64), conflict,
+                              (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    assert labels[0] == labels[1] and labels[2] != labels[0]
+    assert refused == [(1, 2)]
+    assert list(components(4, np.array([0, 2]), np.array([1, 3]))) == [0, 0, 2, 2]
+
+
+def test_no_chaining_end_to_end(base_people):
+    # B shares an e-mail with A and a phone with C; A and C are different people (different birthdays)
+    drafts = base_people + [
+        person("A", "Max", "Weber", emails=[("work", "max@weber.de")], birthday="1970-01-01"),
+        person("B", "Max", "Weber", source="ms365", emails=[("work", "max@weber.de")], phones=[("mobile", "0160 9999999")]),
+        person("C", "Max", "Weber", source="monday", phones=[("mobile", "0160 9999999")], birthday="1990-09-09"),
+    ]
+    res = resolve(drafts)
+    assert gid(res, "hero", "A") != gid(res, "monday", "C")
+
+
+def test_overrides_must_and_cannot_link(base_people):
+    drafts = base_people + [
+        person("x", "Eva", "Klein", emails=[("work", "eva@klein.de")]),
+        person("y", "Eva", "Klein", source="ms365", emails=[("work", "eva@klein.de")]),
+        person("u", "Jonas", "Berg", phones=[("office", "030 1234567")]),
+        person("v", "Lena", "Hof", source="monday", emails=[("work", "lena@hof.de")]),
+    ]
+    ov = pd.DataFrame([
+        ("t", "hero", "x", "ms365", "y", "cannot_link", "different people", "steward", "2025-01-01"),
+        ("t", "hero", "u", "monday", "v", "must_link", "same household account", "steward", "2025-01-01"),
+    ], columns=["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "kind", "reason", "created_by", "created_at"])
+    res = resolve(drafts, overrides=ov)
+    assert gid(res, "hero", "x") != gid(res, "ms365", "y")
+    assert gid(res, "hero", "u") == gid(res, "monday", "v")
+    methods = res.xref.set_index("source_id").link_method
+    assert methods["u"] == "must_link" and methods["v"] == "must_link"
+    assert {"must_link", "cannot_link"} <= set(res.pairs.decision)
+    again = resolve(drafts, previous=res.state(), overrides=ov)
+    assert gid(again, "hero", "x") != gid(again, "ms365", "y")
