@@ -45,6 +45,8 @@ class FetchResult:
 
     ``complete=True``: ``records`` is the whole current set; rows missing from it are deletions.
     ``complete=False``: a delta; only ``records`` changed and ``deleted_ids`` were removed.
+    ``present_ids``: when set (an id scan of the whole set, e.g. weclapp ``properties=id``), every
+    live row whose id is not in it is a deletion, whatever ``complete`` says.
     ``cursor`` is stored by the warehouse only after the data it covers is committed.
     """
 
@@ -54,6 +56,7 @@ class FetchResult:
     cursor: dict | None = None
     requests: int = 0
     errors: list[str] = field(default_factory=list)  # per-record problems that were skipped, with reason
+    present_ids: list[str] | None = None  # every id that exists upstream (an id scan), or None
 
 
 class Connector(Protocol):

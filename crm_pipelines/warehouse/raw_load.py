@@ -86,7 +86,9 @@ def _rows(records: Iterable[dict], to_row: Callable[[dict], dict], run: RunInfo,
 
 def apply_fetch(engine: sa.Engine, run: RunInfo, *, records: list[dict], complete: bool,
                 deleted_ids: Iterable[str], to_row: Callable[[dict], dict], cursor: dict | None,
-                requests: int = 0, fetch_errors: Iterable[str] = ()) -> LoadStats:
+                requests: int = 0, fetch_errors: Iterable[str] = (),
+                present_ids: Iterable[str] | None = None) -> LoadStats:
+    """``present_ids``: every id that exists upstream; live rows not in it are deletions."""
     table = raw_table(run.source, run.object)
     now = utcnow()
     stats = LoadStats(fetched=len(records))
@@ -94,6 +96,7 @@ def apply_fetch(engine: sa.Engine, run: RunInfo, *, records: list[dict], complet
     stats.errors += len(errors)
     rows = _rows(records, to_row, run, now, stats, errors)
     tombstones = {str(i) for i in deleted_ids} - set(rows)
+    present = None if present_ids is None else {str(i) for i in present_ids}
     with engine.begin() as conn:
         existing = {r.source_id: r for r in conn.execute(
             sa.select(table.c.source_id, table.c.content_hash, table.c.is_deleted, table.c.first_seen_at)
@@ -108,7 +111,7 @@ def apply_fetch(engine: sa.Engine, run: RunInfo, *, records: list[dict], complet
             else:
                 stats.unchanged += 1
         gone = [sid for sid, old in existing.items() if not old.is_deleted and (
-            sid in tombstones or (complete and sid not in rows))]
+            sid in tombstones or (complete and sid not in rows) or (present is not None and sid not in present))]
         stats.inserted, stats.updated, stats.deleted = len(inserts), len(replaces), len(gone)
         _delete_ids(conn, table, run.tenant_id, [r["source_id"] for r in replaces])
         for chunk in _chunks(inserts + replaces):
