@@ -76,6 +76,9 @@ def split_full_name(full_name: str) -> tuple[str | None, str | None, str | None,
         return first.strip() or None, last.strip() or None, salutation, title
     if " " not in rest:
         return None, rest, salutation, title
+    words = rest.split(" ")
+    if len(words) == 2 and words[0].lower().rstrip(".") not in _SALUTATIONS:  # fast path: "First Last"
+        return words[0], words[1], salutation, title
     parsed = HumanName(rest)
     first = " ".join(p for p in (parsed.first, parsed.middle) if p) or None
     last = parsed.last or None
