@@ -20,7 +20,6 @@ def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str
     partitions = tenant_partitions(tenants.ids)
     assets = build_ingest_assets(partitions)
     full_pipeline = dg.define_asset_job(FULL_PIPELINE_JOB, selection=dg.AssetSelection.all(),
-                                        partitions_def=partitions,
                                         description="Every asset and check of one tenant, end to end.")
     return dg.Definitions(
         assets=assets,

@@ -49,7 +49,7 @@ def _summary(engine: sa.Engine, table: sa.Table, tenant_id: str, spec: ObjectSpe
 def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource,
            source: SourceDefinition, spec: ObjectSpec) -> dg.MaterializeResult:
     tenant_id = context.partition_key
-    run = RunInfo(context.run_id, tenant_id, source.name, spec.name, utcnow())
+    run = RunInfo(context.run.run_id, tenant_id, source.name, spec.name, utcnow())
     table = raw_table(source.name, spec.name)
     resolved = sources.resolve(tenant_id, source.name)
     if resolved is None:
