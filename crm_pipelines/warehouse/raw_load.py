@@ -77,10 +77,12 @@ def _rows(records: Iterable[dict], to_row: Callable[[dict], dict], run: RunInfo,
                            "reason": f"{type(exc).__name__}: {exc}",
                            "payload": json.dumps(record, default=str)[:10_000]})
             continue
+        tombstone = bool(row.pop("is_deleted", False))  # a source's own soft delete (HERO is_deleted)
         rows[source_id] = {**row, "tenant_id": run.tenant_id, "source_id": source_id,
-                           "content_hash": content_hash(record), "is_deleted": False,
+                           "content_hash": content_hash(record), "is_deleted": tombstone,
+                           "deleted_at": now if tombstone else None,
                            "payload": json.dumps(record, ensure_ascii=False, default=str),
-                           "first_seen_at": now, "updated_at": now, "deleted_at": None, "run_id": run.run_id}
+                           "first_seen_at": now, "updated_at": now, "run_id": run.run_id}
     return rows
 
 
@@ -106,13 +108,16 @@ def apply_fetch(engine: sa.Engine, run: RunInfo, *, records: list[dict], complet
             old = existing.get(source_id)
             if old is None:
                 inserts.append(row)
-            elif old.content_hash != row["content_hash"] or old.is_deleted:
+            elif old.content_hash != row["content_hash"] or old.is_deleted != row["is_deleted"]:
                 replaces.append({**row, "first_seen_at": old.first_seen_at})
+                if row["is_deleted"] and not old.is_deleted:
+                    stats.deleted += 1  # became a tombstone upstream
             else:
                 stats.unchanged += 1
         gone = [sid for sid, old in existing.items() if not old.is_deleted and (
             sid in tombstones or (complete and sid not in rows) or (present is not None and sid not in present))]
-        stats.inserted, stats.updated, stats.deleted = len(inserts), len(replaces), len(gone)
+        stats.inserted, stats.deleted = len(inserts), stats.deleted + len(gone)
+        stats.updated = len(replaces) - sum(1 for r in replaces if r["is_deleted"] and not existing[r["source_id"]].is_deleted)
         _delete_ids(conn, table, run.tenant_id, [r["source_id"] for r in replaces])
         for chunk in _chunks(inserts + replaces):
             conn.execute(table.insert(), chunk)

@@ -67,6 +67,7 @@ def raw_table_name(source: str, object_name: str) -> str:
 
 
 def _raw_table(source: SourceDefinition, spec: ObjectSpec) -> sa.Table:
+    """``to_row`` may also return ``is_deleted`` (a base column): the source's own soft delete."""
     clashes = {c.name for c in spec.columns} & set(RAW_BASE_COLUMNS)
     if clashes:
         raise ValueError(f"{source.name}.{spec.name}: columns {sorted(clashes)} clash with base columns")
@@ -99,3 +100,16 @@ try:  # the golden tables are declared by the core's warehouse module
 except ModuleNotFoundError as exc:  # pragma: no cover - only while it is being written
     if exc.name != "crm_pipelines.warehouse.golden_tables":
         raise
+
+golden_contact_activity = sa.Table(  # vouchers, tasks, ... per golden contact, across sources
+    "golden_contact_activity", metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("golden_id", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("object", sa.Text, primary_key=True),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("open_items", sa.Integer, nullable=False),
+    sa.Column("total_amount", sa.Float),
+    sa.Column("open_amount", sa.Float),
+    comment="Per golden contact: its vouchers, tasks, ... of every source, linked through the xref",
+)

@@ -95,3 +95,13 @@ def test_run_log_row_has_the_counts(engine):
         row = conn.execute(sa.select(sync_runs)).mappings().one()
     assert row["status"] == "succeeded" and row["fetched"] == 7 and row["inserted"] == 7
     assert row["finished_at"] >= row["started_at"] and row["duration_s"] >= 0
+
+
+def test_a_source_soft_delete_becomes_a_tombstone(engine):
+    records = make_contacts(4)
+    soft = lambda raw: {**mapping.contact_row(raw), "is_deleted": bool(raw.get("gone"))}  # noqa: E731
+    load(engine, records, to_row=soft)
+    records[0] = {**records[0], "gone": True}
+    stats = load(engine, records, run_id="r2", to_row=soft)
+    assert (stats.deleted, stats.updated, stats.unchanged) == (1, 0, 3)
+    assert records[0]["id"] not in live_ids(engine) and len(live_ids(engine)) == 3
