@@ -21,10 +21,11 @@ COMPANY = {"id": 4712, "nr": 10024, "type": "commercial_customer", "category": "
 def test_row_has_the_typed_columns():
     row = contact_row(PERSON)
     assert row == {"source_id": "4711", "type": "customer", "category": "customer", "nr": "10023",
-                   "name": "Eva Muster", "email": "eva@example.de", "city": "München", "soft_deleted": False,
+                   "name": "Eva Muster", "email": "eva@example.de", "city": "München", "is_deleted": False,
                    "modified": "2024-11-05T14:22:31+01:00"}
     assert contact_row(COMPANY)["name"] == "Mustermann Bau GmbH" and contact_row(COMPANY)["nr"] == "10024"
-    assert {c.name for c in SOURCE.object("contacts").columns} == set(row) - {"source_id"}
+    assert {c.name for c in SOURCE.object("contacts").columns} == set(row) - {"source_id", "is_deleted"}
+    assert contact_row(COMPANY)["is_deleted"] is True
 
 
 def test_private_customer_is_one_person_draft():

@@ -21,7 +21,6 @@ CONTACT_COLUMNS = (
     Column("name", "str", "company name, else 'first last'"),
     Column("email", "str"),
     Column("city", "str"),
-    Column("soft_deleted", "bool", "is_deleted in HERO: soft-deleted, still listed (show_deleted)"),
     Column("modified", "str", "last change, ISO 8601 as sent"),
 )
 
@@ -44,11 +43,13 @@ def _person_name(raw: dict) -> str | None:
 
 
 def contact_row(raw: dict) -> dict:
+    """``is_deleted`` is the raw table's own column: HERO's soft delete becomes a tombstone row."""
     address = raw.get("address") or {}
     return {"source_id": str(raw["id"]), "type": raw.get("type"), "category": raw.get("category"),
             "nr": _text(raw.get("nr")), "name": _text(raw.get("company_name")) or _person_name(raw),
             "email": _text(raw.get("email")), "city": _text(address.get("city")),
-            "soft_deleted": bool(raw.get("is_deleted")), "modified": raw.get("modified")}
+            "modified": raw.get("modified"),
+            "is_deleted": bool(raw.get("is_deleted"))}
 
 
 def is_organization(raw: dict) -> bool:
