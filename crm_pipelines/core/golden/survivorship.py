@@ -93,8 +93,9 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
     for flat, typed in (("email", "emails"), ("phone", "phones")):
         col = _first_flat(frame, flat, code, n_groups)
+        typed_values = out[typed].to_numpy(dtype=object)
         for g in np.flatnonzero(multi):
-            items = json.loads(out.at[g, typed] or "[]")
+            items = json.loads(typed_values[g] or "[]")
             col[g] = items[0]["value"] if items else None
         out[flat] = col
     out["roles"] = _union_roles(frame, code, multi, n_groups)
