@@ -9,6 +9,7 @@ import dagster as dg
 from crm_pipelines import settings
 from crm_pipelines.config.tenants import load_tenants
 from crm_pipelines.defs.constants import FULL_PIPELINE_JOB
+from crm_pipelines.defs.golden import build_golden_assets
 from crm_pipelines.defs.ingest import build_ingest_assets
 from crm_pipelines.defs.partitions import tenant_partitions
 from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
@@ -18,7 +19,7 @@ def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str
     tenants_path = Path(tenants_file) if tenants_file else settings.tenants_file()
     tenants = load_tenants(tenants_path)
     partitions = tenant_partitions(tenants.ids)
-    assets = build_ingest_assets(partitions)
+    assets = build_ingest_assets(partitions) + build_golden_assets(partitions)
     full_pipeline = dg.define_asset_job(FULL_PIPELINE_JOB, selection=dg.AssetSelection.all(),
                                         description="Every asset and check of one tenant, end to end.")
     return dg.Definitions(

@@ -33,6 +33,7 @@ class ObjectSpec:
     to_row: Callable[[dict], dict]  # raw record -> {"source_id": str, <column>: value, ...}
     to_drafts: Callable[[str, dict], list[ContactDraft]] | None = None  # (tenant_id, raw) -> drafts
     incremental: bool = False  # True when the API offers a server-side change cursor
+    contact_ref: str | None = None  # column holding the source_id of this record's contact (same source)
 
     @property
     def is_contact(self) -> bool:

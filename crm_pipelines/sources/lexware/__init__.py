@@ -29,7 +29,7 @@ SOURCE = SourceDefinition(
                    mapping.CONTACT_COLUMNS, mapping.contact_row, mapping.contact_drafts),
         ObjectSpec("vouchers", "Lexware Office vouchers (Belege: invoices, credit notes, quotations, ...) "
                    "from the voucherlist, read incrementally by updatedDate.",
-                   mapping.VOUCHER_COLUMNS, mapping.voucher_row, incremental=True),
+                   mapping.VOUCHER_COLUMNS, mapping.voucher_row, incremental=True, contact_ref="contact_id"),
     ),
     options_model=LexwareOptions,
     credential_fields=("api_key",),

@@ -1,0 +1,104 @@
+"""Golden-contact assets: canonical contacts -> golden contacts (+ xref, explanations, review queue)
+-> activity per golden contact. Thin wiring over ``golden_logic``; one tenant per partition."""
+
+import json
+
+import dagster as dg
+import sqlalchemy as sa
+
+from crm_pipelines.defs.constants import GOLDEN_GROUP, OWNER
+from crm_pipelines.defs.golden_logic import ACTIVITY_OBJECTS, CONTACT_SOURCES, build_activity, build_canonical, build_golden
+from crm_pipelines.defs.ingest import raw_asset_key
+from crm_pipelines.defs.markdown import md_table
+from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
+
+CANONICAL = dg.AssetKey("canonical_contacts")
+GOLDEN = dg.AssetKey("golden_contacts")
+XREF = dg.AssetKey("golden_contact_xref")
+EXPLANATIONS = dg.AssetKey("match_explanations")
+REVIEW = dg.AssetKey("match_review_queue")
+ACTIVITY = dg.AssetKey("golden_contact_activity")
+
+_PREVIEW = ["golden_id", "kind", "first_name", "last_name", "company_name", "email", "phone", "city",
+            "member_count", "sources"]
+
+
+def _count(engine: sa.Engine, table: str, tenant_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"select count(*) from {table} where tenant_id = :t"), {"t": tenant_id}).scalar_one()
+
+
+def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    common = {"partitions_def": partitions, "owners": [OWNER], "group_name": GOLDEN_GROUP}
+
+    @dg.asset(key=CANONICAL, deps=[raw_asset_key(s, spec.name) for s, spec in CONTACT_SOURCES],
+              kinds={"python", "table"}, pool="crm_golden", **common)
+    def canonical_contacts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """Every raw contact of every source in one canonical shape: typed e-mails and phones (E.164),
+        names split and transliterated, legal forms and streets standardized, VAT ids validated, match
+        keys. Invalid values are kept raw and flagged; records with nothing to match on go to
+        ``contact_rejects`` with their reason. Incremental: unchanged records are not normalized again."""
+        stats = build_canonical(warehouse.engine, context.partition_key)
+        context.log.info(f"canonical contacts: {stats}")
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": sum(stats.per_source.values()), "normalized": stats.normalized,
+            "unchanged_skipped": stats.unchanged, "removed": stats.removed, "rejected": stats.rejected,
+            "per_source": dg.MetadataValue.json(stats.per_source), "dagster/table_name": "canonical_contacts"})
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(GOLDEN, deps=[CANONICAL], kinds={"python", "table"}, owners=[OWNER],
+                         description="One golden contact per real person or organization per tenant: survived "
+                                     "fields with provenance (which source record won, by which rule), typed "
+                                     "e-mail and phone sets, stable golden ids."),
+            dg.AssetSpec(XREF, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+                         description="Cross-reference: every canonical source record -> its golden id, how and "
+                                     "when it was linked. Merged-away ids stay resolvable in golden_aliases."),
+            dg.AssetSpec(EXPLANATIONS, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+                         description="Why records were merged: per accepted or queued pair the comparison level "
+                                     "and weight of every field, the total weight and the match probability."),
+            dg.AssetSpec(REVIEW, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+                         description="Pairs in the grey band between the review and auto-merge thresholds, for "
+                                     "a steward to decide (must-link / cannot-link in match_overrides)."),
+        ],
+        partitions_def=partitions, group_name=GOLDEN_GROUP, pool="crm_golden",
+    )
+    def golden_contacts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource):
+        """Fuzzy-merge canonical contacts into golden contacts and publish them atomically per tenant."""
+        tenant_id = context.partition_key
+        matching = sources.tenants().get(tenant_id).matching
+        resolution = build_golden(warehouse.engine, tenant_id, matching)
+        golden = resolution.golden_contacts
+        preview = md_table(golden[[c for c in _PREVIEW if c in golden]].head(10).to_dict("records"))
+        stats = {k: (float(v) if isinstance(v, float) else int(v) if hasattr(v, "__int__") else str(v))
+                 for k, v in resolution.stats.items()}
+        yield dg.MaterializeResult(asset_key=GOLDEN, metadata={
+            "dagster/row_count": len(golden), "preview": dg.MetadataValue.md(preview),
+            "match_stats": dg.MetadataValue.json(stats),
+            "timings_s": dg.MetadataValue.json({k: round(v, 3) for k, v in resolution.timings.items()})})
+        yield dg.MaterializeResult(asset_key=XREF, metadata={
+            "dagster/row_count": len(resolution.xref),
+            "link_methods": dg.MetadataValue.json(resolution.xref["link_method"].value_counts().to_dict())})
+        pairs = resolution.pairs
+        sample = pairs.sort_values("match_probability").head(5) if len(pairs) else pairs
+        yield dg.MaterializeResult(asset_key=EXPLANATIONS, metadata={
+            "dagster/row_count": len(pairs),
+            "decisions": dg.MetadataValue.json(pairs["decision"].value_counts().to_dict() if len(pairs) else {}),
+            "weakest_merges": dg.MetadataValue.md(md_table(sample.to_dict("records"), [
+                "source_a", "source_id_a", "source_b", "source_id_b", "match_probability", "decision",
+                "explanation"]))})
+        yield dg.MaterializeResult(asset_key=REVIEW, metadata={
+            "dagster/row_count": len(resolution.review_queue),
+            "preview": dg.MetadataValue.md(md_table(resolution.review_queue.head(10).to_dict("records")))})
+
+    @dg.asset(key=ACTIVITY, deps=[XREF, *(raw_asset_key(s, spec.name) for s, spec in ACTIVITY_OBJECTS)],
+              kinds={"python", "table"}, **common)
+    def golden_contact_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """Per golden contact, its vouchers, tasks, ... across sources (linked through the xref):
+        number of items, open items, total and open amounts."""
+        activity = build_activity(warehouse.engine, context.partition_key)
+        top = activity.sort_values("open_amount", ascending=False).head(10) if len(activity) else activity
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": len(activity), "preview": dg.MetadataValue.md(md_table(top.to_dict("records")))})
+
+    return [canonical_contacts, golden_contacts, golden_contact_activity]

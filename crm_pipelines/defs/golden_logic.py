@@ -1,0 +1,153 @@
+"""The golden pipeline's warehouse steps, per tenant (no Dagster here; ``golden.py`` wires them).
+
+- ``build_canonical``: raw contact payloads of every source -> ContactDrafts -> canonical rows,
+  incrementally (records whose content hash is unchanged are not normalized again).
+- ``build_golden``: canonical rows + previous xref/aliases + steward overrides -> golden records,
+  published atomically (all golden tables of the tenant in one transaction).
+- ``build_activity``: vouchers and tasks linked to golden contacts through the xref.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normalize_drafts
+from crm_pipelines.core.config import MatchConfig
+from crm_pipelines.core.golden.ids import GoldenState
+from crm_pipelines.core.golden.resolve import resolve_tenant
+from crm_pipelines.sources.registry import SOURCES
+from crm_pipelines.warehouse import golden_tables as gt
+from crm_pipelines.warehouse.frames import (delete_keys, insert_records, read_tenant_frame, replace_tenant_rows,
+                                            to_records)
+from crm_pipelines.warehouse.tables import raw_table
+
+CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
+
+
+@dataclass
+class CanonicalStats:
+    drafts: int = 0
+    normalized: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rejected: int = 0
+    per_source: dict[str, int] = field(default_factory=dict)
+
+
+def _drafts(conn: sa.Connection, tenant_id: str, rejects: list[dict]) -> list:
+    drafts = []
+    for source, spec in CONTACT_SOURCES:
+        table = raw_table(source, spec.name)
+        for source_id, payload, deleted in conn.execute(sa.select(
+                table.c.source_id, table.c.payload, table.c.is_deleted).where(table.c.tenant_id == tenant_id)):
+            try:
+                for draft in spec.to_drafts(tenant_id, json.loads(payload)):
+                    draft.is_deleted = draft.is_deleted or bool(deleted)
+                    drafts.append(draft)
+            except Exception as exc:  # noqa: BLE001 - quarantined with its reason, never fatal
+                rejects.append({"tenant_id": tenant_id, "source": source, "source_id": source_id,
+                                "reason": f"mapping failed: {type(exc).__name__}: {exc}"[:500],
+                                "payload": payload[:10_000]})
+    return drafts
+
+
+def build_canonical(engine: sa.Engine, tenant_id: str) -> CanonicalStats:
+    table = gt.canonical_contacts
+    mapping_rejects: list[dict] = []
+    with engine.connect() as conn:
+        drafts = _drafts(conn, tenant_id, mapping_rejects)
+        previous = read_tenant_frame(conn, table, tenant_id, ["source", "source_id", "content_hash"])
+    prev_hashes = {(s, i): h for s, i, h in previous.itertuples(index=False, name=None)}
+    result = normalize_drafts(drafts, prev_hashes)
+    current = {(d.source, str(d.source_id)) for d in drafts}
+    gone = [key for key in prev_hashes if key not in current]
+    changed = list(zip(result.contacts["source"], result.contacts["source_id"]))
+    # Records rejected now must leave the canonical table too (they may have been valid before).
+    rejected_keys = list(zip(result.rejects["source"], result.rejects["source_id"]))
+    rejects = to_records(result.rejects, gt.contact_rejects) + mapping_rejects
+    stats = CanonicalStats(drafts=len(drafts), normalized=len(result.contacts), unchanged=result.skipped_unchanged,
+                           removed=len(gone), rejected=len(rejects))
+    with engine.begin() as conn:
+        delete_keys(conn, table, tenant_id, ["source", "source_id"], changed + gone + rejected_keys)
+        insert_records(conn, table, to_records(result.contacts, table))
+        # rejects of unchanged records stay; rejects of re-read records are replaced
+        delete_keys(conn, gt.contact_rejects, tenant_id, ["source", "source_id"],
+                    [(d.source, str(d.source_id)) for d in drafts if prev_hashes.get(
+                        (d.source, str(d.source_id))) != content_hash(d)] + gone)
+        insert_records(conn, gt.contact_rejects, rejects)
+        for source, _spec in CONTACT_SOURCES:
+            stats.per_source[source] = conn.execute(sa.select(sa.func.count()).select_from(table).where(
+                table.c.tenant_id == tenant_id, table.c.source == source, table.c.is_deleted.is_(False))).scalar_one()
+    return stats
+
+
+GOLDEN_OUTPUTS = {  # resolution attribute -> table, replaced as a whole per tenant
+    "golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
+    "pairs": gt.match_pairs, "review_queue": gt.match_review_queue}
+
+
+def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None,
+                 now: dt.datetime | None = None):
+    """Resolve one tenant and publish every golden table atomically; returns the Resolution."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with engine.connect() as conn:
+        contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS)
+        previous = GoldenState.from_tables(
+            read_tenant_frame(conn, gt.golden_contact_xref, tenant_id),
+            read_tenant_frame(conn, gt.golden_aliases, tenant_id),
+            read_tenant_frame(conn, gt.golden_contacts, tenant_id))
+        overrides = read_tenant_frame(conn, gt.match_overrides, tenant_id)
+    if contacts.empty:
+        contacts = pd.DataFrame(columns=CANONICAL_COLUMNS)
+    contacts["is_deleted"] = contacts["is_deleted"].fillna(False).astype(bool)
+    resolution = resolve_tenant(contacts, previous, overrides, MatchConfig.from_dict(matching), now)
+    with engine.begin() as conn:
+        for attribute, table in GOLDEN_OUTPUTS.items():
+            frame = getattr(resolution, attribute)
+            if len(frame) and "tenant_id" in frame and set(frame["tenant_id"].unique()) - {tenant_id}:
+                raise RuntimeError(f"refusing to publish {table.name}: rows of another tenant")
+            replace_tenant_rows(conn, table, tenant_id, to_records(frame, table))
+        insert_records(conn, gt.golden_link_history, to_records(resolution.link_history, gt.golden_link_history))
+    return resolution
+
+
+OPEN_STATUSES = {"open", "overdue", "draft", "not_started", "in_progress", "waiting_on_others", "deferred"}
+ACTIVITY_OBJECTS = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.contact_ref]
+
+
+def build_activity(engine: sa.Engine, tenant_id: str) -> pd.DataFrame:
+    """Vouchers, tasks, ... per golden contact, through the xref; replaced atomically per tenant."""
+    from crm_pipelines.warehouse.tables import golden_contact_activity
+
+    frames = []
+    with engine.connect() as conn:
+        xref = read_tenant_frame(conn, gt.golden_contact_xref, tenant_id, ["source", "source_id", "golden_id"])
+        for source, spec in ACTIVITY_OBJECTS:
+            table = raw_table(source, spec.name)
+            columns = [c for c in ("source_id", spec.contact_ref, "open_amount", "total_amount", "voucher_status",
+                                   "status") if c in table.c]
+            items = read_tenant_frame(conn, table, tenant_id, columns, where=table.c.is_deleted.is_(False))
+            if items.empty:
+                continue
+            linked = items.merge(xref[xref["source"] == source], left_on=spec.contact_ref, right_on="source_id",
+                                 how="inner", suffixes=("", "_contact"))
+            status = linked.get("voucher_status", linked.get("status"))
+            is_open = status.astype(str).str.lower().isin(OPEN_STATUSES) if status is not None else False
+            if "open_amount" in linked:
+                is_open = is_open | (linked["open_amount"].fillna(0) > 0)
+            linked = linked.assign(is_open=is_open)
+            agg = linked.groupby("golden_id").agg(
+                items=("source_id", "size"), open_items=("is_open", "sum"),
+                total_amount=("total_amount", "sum") if "total_amount" in linked else ("source_id", lambda s: None),
+                open_amount=("open_amount", "sum") if "open_amount" in linked else ("source_id", lambda s: None))
+            frames.append(agg.reset_index().assign(tenant_id=tenant_id, source=source, object=spec.name))
+    activity = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["tenant_id", "golden_id", "source", "object", "items", "open_items", "total_amount", "open_amount"])
+    with engine.begin() as conn:
+        replace_tenant_rows(conn, golden_contact_activity, tenant_id, to_records(activity, golden_contact_activity))
+    return activity
