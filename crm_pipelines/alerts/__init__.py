@@ -1,0 +1,1 @@
+"""Alerting without Dagster: the Slack webhook client and the failure/resolution bookkeeping."""

@@ -1,0 +1,137 @@
+"""Slack alerts: a resource holding the webhook URL (from ``CRM_SLACK_WEBHOOK_URL``) and a sensor that
+notices failed asset checks and failed runs and posts one message per new failure, and one
+"resolved" when the same check (or job, for the same tenant) passes again.
+
+The sensor walks the event log with a storage-id cursor (check evaluations, run failures and run
+successes), so every tick reads only what happened since the previous one. Open failures and
+unsent messages live in the cursor; a Slack outage delays messages, it does not lose them.
+"""
+
+import json
+import time
+
+import dagster as dg
+
+from crm_pipelines.alerts.slack import Alert, SlackError, SlackWebhook, format_alert
+from crm_pipelines.alerts.state import Observation, transitions
+from crm_pipelines.defs.constants import ALERT_SENSOR, TAG_TENANT
+
+PAGE = 200
+TICK_BUDGET_SECONDS = 30.0
+MAX_PENDING = 50
+
+
+class SlackResource(dg.ConfigurableResource):
+    """Slack incoming webhook. ``webhook_url`` comes from ``dg.EnvVar("CRM_SLACK_WEBHOOK_URL")``; empty
+    means alerts are only logged. ``dagster_base_url`` (e.g. http://localhost:3000) adds run links."""
+
+    webhook_url: str = ""
+    dagster_base_url: str = ""
+
+    def send(self, text: str) -> None:
+        client = SlackWebhook(self.webhook_url)
+        try:
+            client.post(text)
+        finally:
+            client.close()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook_url)
+
+
+def _value(metadata: dict, name: str) -> str:
+    value = metadata.get(name)
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+def _check_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list[Observation], dict, int | None, bool]:
+    records = instance.get_event_records(
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
+        limit=PAGE, ascending=True)
+    observations, details = [], {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        tenant = evaluation.partition or _value(evaluation.metadata, "tenant") or "-"
+        key = f"check|{evaluation.asset_key.to_user_string()}|{evaluation.check_name}|{tenant}"
+        observations.append(Observation(key, not evaluation.passed))
+        details[key] = (record.storage_id, key, Alert(
+            kind="check_failed" if not evaluation.passed else "check_resolved", tenant=tenant,
+            subject=f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}",
+            severity=evaluation.severity.value, summary=evaluation.description or "",
+            what_to_look_at=_value(evaluation.metadata, "what_to_look_at"), run_id=record.run_id))
+    last = records[-1].storage_id if records else after
+    return observations, details, last, len(records) == PAGE
+
+
+def _run_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list, dict, int | None, bool]:
+    records = []
+    for event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS):
+        records += instance.get_event_records(dg.EventRecordsFilter(event_type=event_type, after_cursor=after),
+                                              limit=PAGE, ascending=True)
+    records.sort(key=lambda r: r.storage_id)
+    records = records[:PAGE]
+    observations, details = [], {}
+    for record in records:
+        run = instance.get_run_by_id(record.run_id)
+        if run is None:
+            continue
+        tenant = run.tags.get(TAG_TENANT) or run.tags.get("dagster/partition") or "-"
+        failed = record.event_log_entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+        key = f"run|{run.job_name}|{tenant}"
+        message = (record.event_log_entry.dagster_event.message or "") if failed else ""
+        observations.append(Observation(key, failed))
+        details[key] = (record.storage_id, key, Alert(
+            kind="run_failed" if failed else "run_resolved", tenant=tenant, subject=f"job {run.job_name}",
+            summary=message[:300], run_id=record.run_id,
+            what_to_look_at="the failed step's error in the run's logs" if failed else ""))
+    last = records[-1].storage_id if records else after
+    return observations, details, last, len(records) == PAGE
+
+
+def evaluate_alerts(instance: dg.DagsterInstance, cursor: str | None, slack: SlackResource,
+                    log=None) -> tuple[str, list[str]]:
+    """One tick: returns (new cursor, texts posted or logged). Pure enough to unit-test with an instance."""
+    state = json.loads(cursor) if cursor else {"checks": None, "runs": None, "open": {}, "pending": []}
+    first = cursor is None
+    open_failures: dict[str, str] = state["open"]
+    alerts: list[tuple[int, str, Alert]] = []
+    started = time.monotonic()
+    for name, reader in (("checks", _check_alerts), ("runs", _run_alerts)):
+        more = True
+        while more and time.monotonic() - started < TICK_BUDGET_SECONDS:
+            observations, details, state[name], more = reader(instance, state[name])
+            new, resolved = transitions(open_failures, observations)
+            alerts += [details[k] for k in new + resolved]
+    alerts.sort(key=lambda item: item[0])
+    if first:  # history: only what is still failing now, once each
+        latest = {key: (sid, key, alert) for sid, key, alert in alerts}
+        alerts = sorted(item for item in latest.values() if item[1] in open_failures and item[2].kind.endswith("failed"))
+    selected = [alert for _, _, alert in alerts]
+    texts = state["pending"] + [format_alert(a, slack.dagster_base_url or None) for a in selected]
+    sent, pending = [], []
+    for text in texts:
+        if not slack.configured:
+            if log:
+                log.info(f"Slack webhook not configured; alert: {text}")
+            sent.append(text)
+            continue
+        try:
+            slack.send(text)
+            sent.append(text)
+        except SlackError as exc:
+            if log:
+                log.warning(f"Slack alert not delivered, retried next tick: {exc}")
+            pending.append(text)
+    state["pending"] = pending[-MAX_PENDING:]
+    return json.dumps(state, sort_keys=True), sent
+
+
+@dg.sensor(name=ALERT_SENSOR, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Posts to Slack (CRM_SLACK_WEBHOOK_URL) once per new failed asset check or failed run, "
+                       "per tenant, and once when it is resolved. Messages name tenant, check and what to look at.")
+def slack_alert_sensor(context: dg.SensorEvaluationContext, slack: SlackResource):
+    """Slack alerts for failed checks and runs (deduplicated through the cursor)."""
+    cursor, sent = evaluate_alerts(context.instance, context.cursor, slack, context.log)
+    context.update_cursor(cursor)
+    return dg.SkipReason(f"{len(sent)} alert(s) sent" if sent else "no new failures or resolutions")

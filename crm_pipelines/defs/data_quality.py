@@ -1,0 +1,49 @@
+"""Wiring of issue 5: checks, the sync-health asset, schedules, sensors and the Slack resource.
+
+``build_definitions`` calls ``quality_definitions`` with the assets it built; everything here is
+derived from those assets (a source without assets gets no checks, job or schedule).
+"""
+
+import os
+
+import dagster as dg
+
+from crm_pipelines.config.tenants import Tenants
+from crm_pipelines.defs.alerts import SlackResource, slack_alert_sensor
+from crm_pipelines.defs.checks import booking_checks, freshness_checks, integrity_checks
+from crm_pipelines.defs.constants import ENV_DAGSTER_BASE_URL, ENV_SLACK_WEBHOOK, RAW_PREFIX
+from crm_pipelines.defs.golden_checks import golden_checks
+from crm_pipelines.defs.schedules import SYNC_SCHEDULES, build_schedules
+from crm_pipelines.defs.sensors import change_sensor_for
+from crm_pipelines.defs.sync_health import build_sync_health_asset
+
+GOLDEN = dg.AssetKey("golden_contacts")
+
+
+def _env(name: str):
+    """``dg.EnvVar`` when the variable is set (resolved at run time, never stored), else empty."""
+    return dg.EnvVar(name) if os.environ.get(name) else ""
+
+
+def slack_resource() -> SlackResource:
+    return SlackResource(webhook_url=_env(ENV_SLACK_WEBHOOK), dagster_base_url=_env(ENV_DAGSTER_BASE_URL))
+
+
+def quality_definitions(tenants: Tenants, partitions: dg.PartitionsDefinition, assets: list) -> dg.Definitions:
+    existing = {key for asset in assets for key in asset.keys}
+    health = build_sync_health_asset(partitions, existing)
+    new_assets = [health] if health is not None else []
+    existing |= {key for asset in new_assets for key in asset.keys}
+    raw_keys = sorted((k for k in existing if k.path[0] == RAW_PREFIX and len(k.path) == 3),
+                      key=lambda k: k.to_user_string())
+    fresh = freshness_checks(partitions, raw_keys)
+    checks = booking_checks(partitions, existing) + integrity_checks(partitions, existing) + fresh
+    if GOLDEN in existing:  # the golden layer exists: attach its isolation (blocking) and health checks
+        checks += golden_checks(partitions, GOLDEN)
+    jobs, schedules = build_schedules(tenants, existing, [key for c in fresh for key in c.check_keys])
+    sensors = [slack_alert_sensor]
+    change = change_sensor_for(tenants, {job.name: job for job in jobs}, SYNC_SCHEDULES)
+    if change is not None:
+        sensors.append(change)
+    return dg.Definitions(assets=new_assets, asset_checks=checks, jobs=jobs, schedules=schedules, sensors=sensors,
+                          resources={"slack": slack_resource()})

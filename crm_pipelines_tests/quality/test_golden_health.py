@@ -1,0 +1,67 @@
+"""Golden isolation and health rules on crafted golden tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crm_pipelines.quality.golden_health import HealthThresholds, health, isolation_violations
+from crm_pipelines.warehouse.golden_tables import (canonical_contacts, contact_rejects, golden_contact_xref,
+                                                   golden_contacts, match_pairs, match_review_queue)
+from crm_pipelines_tests.quality.booking_rows import make_warehouse
+
+
+def _golden(engine, tenant, gid, members):
+    with engine.begin() as conn:
+        conn.execute(golden_contacts.insert(), [{"tenant_id": tenant, "golden_id": gid, "member_count": len(members)}])
+        for source, sid in members:
+            conn.execute(canonical_contacts.insert(), [{"tenant_id": tenant, "source": source, "source_id": sid,
+                                                        "is_deleted": False}])
+            conn.execute(golden_contact_xref.insert(), [{"tenant_id": tenant, "source": source, "source_id": sid,
+                                                         "golden_id": gid}])
+
+
+def test_clean_tables_pass(tmp_path):
+    engine = make_warehouse(tmp_path)
+    _golden(engine, "t1", "G1", [("hero", "1"), ("ms365", "a")])
+    _golden(engine, "t2", "G2", [("hero", "1")])
+    with engine.connect() as conn:
+        assert isolation_violations(conn, "t1") == [] and isolation_violations(conn, "t2") == []
+        report = health(conn, "t1")
+    assert report["problems"] == [] and report["figures"]["golden_contacts"] == 1
+
+
+def test_xref_pointing_into_another_tenant_is_flagged(tmp_path):
+    engine = make_warehouse(tmp_path)
+    _golden(engine, "t1", "G1", [("hero", "1")])
+    _golden(engine, "t2", "G2", [("hero", "2")])
+    with engine.begin() as conn:  # t1 links its record to t2's golden id, and claims t2's record
+        conn.execute(canonical_contacts.insert(), [{"tenant_id": "t1", "source": "hero", "source_id": "3"}])
+        conn.execute(golden_contact_xref.insert(), [
+            {"tenant_id": "t1", "source": "hero", "source_id": "3", "golden_id": "G2"},
+            {"tenant_id": "t1", "source": "hero", "source_id": "2", "golden_id": "G1"}])
+    with engine.connect() as conn:
+        kinds = sorted((v["kind"], v["other_tenant"]) for v in isolation_violations(conn, "t1"))
+        assert isolation_violations(conn, "t2") == []
+    assert kinds == [("xref_golden_other_tenant", "t2"), ("xref_record_other_tenant", "t2")]
+
+
+def test_health_problems(tmp_path):
+    engine = make_warehouse(tmp_path)
+    _golden(engine, "t1", "G1", [("hero", "1")])
+    _golden(engine, "t1", "G2", [("hero", "2")])
+    with engine.begin() as conn:
+        conn.execute(golden_contacts.insert(), [{"tenant_id": "t1", "golden_id": "G3"}])  # no records
+        conn.execute(canonical_contacts.insert(), [{"tenant_id": "t1", "source": "hero", "source_id": "4",
+                                                    "is_deleted": False}])  # no golden id
+        conn.execute(match_pairs.insert(), [{"tenant_id": "t1", "golden_id_a": "G1", "golden_id_b": "G2",
+                                             "match_probability": 0.999}])
+        conn.execute(match_review_queue.insert(), [{"tenant_id": "t1"}] * 3)
+        conn.execute(contact_rejects.insert(), [{"tenant_id": "t1", "reason": "no name"}])
+    with engine.connect() as conn:
+        report = health(conn, "t1", thresholds=HealthThresholds(max_review_queue=2, max_reject_share=0.2))
+    figures = report["figures"]
+    assert figures["duplicates_left"] == 1 and figures["golden_without_records"] == 1
+    assert figures["canonical_without_golden"] == 1 and figures["review_queue"] == 3
+    assert figures["reject_share"] == 0.25
+    assert len(report["problems"]) == 5
+    assert sa is not None
