@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from crm_pipelines import settings
 from crm_pipelines.sources._http import SourceError
@@ -35,7 +35,7 @@ def test_missing_sqlite_file_is_an_error_and_not_created(tmp_path):
     assert "unable to open database file" in str(info.value) and not path.exists()
 
 
-def test_a_dropped_connection_is_retried(tmp_path, monkeypatch):
+def test_a_dropped_connection_is_retried(monkeypatch):
     db = SOURCE.emulator()
     connector = connect(db.url, [3])
     real_connect, calls = connector.engine.connect, []
