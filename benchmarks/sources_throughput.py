@@ -32,8 +32,10 @@ def _tenant_for(source: str):
 def _connect(source, tenant, emulator):
     resolved = resolve_source(tenant, source.name)
     transport = emulator.transport() if hasattr(emulator, "transport") else None
-    base = f"http://{source.name}.emulator" if transport is not None else resolved.config.base_url
-    extra = {k: v.replace(f"emulator://{source.name}", base) for k, v in resolved.config.urls.items()}
+    host = f"http://{source.name}.emulator"
+    base = resolved.config.base_url.replace(f"emulator://{source.name}", host) if transport is not None \
+        else resolved.config.base_url
+    extra = {k: v.replace(f"emulator://{source.name}", host) for k, v in resolved.config.urls.items()}
     return source.connect(ConnectContext(tenant_id=tenant.id, base_url=base, credentials=dict(resolved.credentials),
                                          options=resolved.options, transport=transport, extra_urls=extra))
 

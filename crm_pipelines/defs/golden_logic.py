@@ -116,6 +116,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     return resolution
 
 
+STATUS_COLUMNS = ("voucher_status", "task_status", "status")
 OPEN_STATUSES = {"open", "overdue", "draft", "not_started", "in_progress", "waiting_on_others", "deferred"}
 ACTIVITY_OBJECTS = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.contact_ref]
 
@@ -129,14 +130,14 @@ def build_activity(engine: sa.Engine, tenant_id: str) -> pd.DataFrame:
         xref = read_tenant_frame(conn, gt.golden_contact_xref, tenant_id, ["source", "source_id", "golden_id"])
         for source, spec in ACTIVITY_OBJECTS:
             table = raw_table(source, spec.name)
-            columns = [c for c in ("source_id", spec.contact_ref, "open_amount", "total_amount", "voucher_status",
-                                   "status") if c in table.c]
+            columns = [c for c in ("source_id", spec.contact_ref, "open_amount", "total_amount", *STATUS_COLUMNS)
+                       if c in table.c]
             items = read_tenant_frame(conn, table, tenant_id, columns, where=table.c.is_deleted.is_(False))
             if items.empty:
                 continue
             linked = items.merge(xref[xref["source"] == source], left_on=spec.contact_ref, right_on="source_id",
                                  how="inner", suffixes=("", "_contact"))
-            status = linked.get("voucher_status", linked.get("status"))
+            status = next((linked[c] for c in STATUS_COLUMNS if c in linked), None)
             is_open = status.astype(str).str.lower().isin(OPEN_STATUSES) if status is not None else False
             if "open_amount" in linked:
                 is_open = is_open | (linked["open_amount"].fillna(0) > 0)

@@ -77,8 +77,9 @@ class SourcesResource(dg.ConfigurableResource):
         if base_url.startswith(EMULATOR_SCHEME):
             emulator = in_process_emulator(resolved.name)
             transport = emulator.transport() if hasattr(emulator, "transport") else None
-            base_url = f"http://{resolved.name}.emulator"
-            extra = {k: v.replace(EMULATOR_SCHEME + resolved.name, base_url) for k, v in extra.items()}
+            host = f"http://{resolved.name}.emulator"
+            base_url = host + base_url[len(EMULATOR_SCHEME + resolved.name):]  # keep a path such as /v2
+            extra = {k: v.replace(EMULATOR_SCHEME + resolved.name, host) for k, v in extra.items()}
         context = ConnectContext(tenant_id=resolved.tenant_id, base_url=base_url,
                                  credentials=dict(resolved.credentials or {}), options=resolved.options,
                                  transport=transport, extra_urls=extra)

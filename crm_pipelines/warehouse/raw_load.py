@@ -78,6 +78,8 @@ def _rows(records: Iterable[dict], to_row: Callable[[dict], dict], run: RunInfo,
                            "payload": json.dumps(record, default=str)[:10_000]})
             continue
         tombstone = bool(row.pop("is_deleted", False))  # a source's own soft delete (HERO is_deleted)
+        row = {k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (list, dict)) else v
+               for k, v in row.items()}  # "json" columns are stored as text
         rows[source_id] = {**row, "tenant_id": run.tenant_id, "source_id": source_id,
                            "content_hash": content_hash(record), "is_deleted": tombstone,
                            "deleted_at": now if tombstone else None,

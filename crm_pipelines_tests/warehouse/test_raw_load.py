@@ -105,3 +105,19 @@ def test_a_source_soft_delete_becomes_a_tombstone(engine):
     stats = load(engine, records, run_id="r2", to_row=soft)
     assert (stats.deleted, stats.updated, stats.unchanged) == (1, 0, 3)
     assert records[0]["id"] not in live_ids(engine) and len(live_ids(engine)) == 3
+
+
+def test_list_and_dict_values_are_stored_as_json_text(engine):
+    import json
+
+    from crm_pipelines.sources.weclapp import mapping as weclapp
+
+    task = {"id": "9001", "subject": "Aufmaß", "taskStatus": "OPEN", "customerId": "1",
+            "assignees": [{"userId": "12"}, {"userId": "13"}], "lastModifiedDate": 1}
+    stats = apply_fetch(engine, RunInfo("r1", "t1", "weclapp", "tasks", utcnow()), records=[task], complete=True,
+                        deleted_ids=[], to_row=weclapp.task_row, cursor=None)
+    assert stats.inserted == 1
+    table = raw_table("weclapp", "tasks")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(table.c.assignee_user_ids)).scalar_one()
+    assert json.loads(stored) == ["12", "13"]

@@ -31,7 +31,7 @@ SOURCE = SourceDefinition(
                    "flags), contact persons as persons with parentPartyId; " + _INCREMENTAL,
                    mapping.CONTACT_COLUMNS, mapping.contact_row, mapping.contact_drafts, incremental=True),
         ObjectSpec("tasks", "weclapp tasks (status, priority, customer party, assignees, dates); " + _INCREMENTAL,
-                   mapping.TASK_COLUMNS, mapping.task_row, incremental=True),
+                   mapping.TASK_COLUMNS, mapping.task_row, incremental=True, contact_ref="customer_id"),
         ObjectSpec("users", "weclapp users (the tenant's staff accounts); " + _INCREMENTAL,
                    mapping.USER_COLUMNS, mapping.user_row, incremental=True),
     ),
