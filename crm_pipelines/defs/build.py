@@ -9,20 +9,22 @@ import dagster as dg
 from crm_pipelines import settings
 from crm_pipelines.config.tenants import load_tenants
 from crm_pipelines.defs.constants import FULL_PIPELINE_JOB
+from crm_pipelines.defs.data_quality import quality_definitions
 from crm_pipelines.defs.golden import build_golden_assets
 from crm_pipelines.defs.ingest import build_ingest_assets
 from crm_pipelines.defs.partitions import tenant_partitions
 from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
+from crm_pipelines.defs.schedules import apply_freshness_policies
 
 
 def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str | None = None) -> dg.Definitions:
     tenants_path = Path(tenants_file) if tenants_file else settings.tenants_file()
     tenants = load_tenants(tenants_path)
     partitions = tenant_partitions(tenants.ids)
-    assets = build_ingest_assets(partitions) + build_golden_assets(partitions)
+    assets = apply_freshness_policies(build_ingest_assets(partitions)) + build_golden_assets(partitions)
     full_pipeline = dg.define_asset_job(FULL_PIPELINE_JOB, selection=dg.AssetSelection.all(),
                                         description="Every asset and check of one tenant, end to end.")
-    return dg.Definitions(
+    base = dg.Definitions(
         assets=assets,
         jobs=[full_pipeline],
         resources={
@@ -30,3 +32,4 @@ def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str
             "sources": SourcesResource(tenants_file=str(tenants_path)),
         },
     )
+    return dg.Definitions.merge(base, quality_definitions(tenants, partitions, assets))

@@ -96,7 +96,7 @@ def booking_checks(partitions: dg.PartitionsDefinition, existing: set[dg.AssetKe
         checks.append(team_id_invariant)
     if SERVICES in existing:
         @dg.asset_check(asset=SERVICES, name=CHECK_SYNC_STATUS, partitions_def=partitions,
-                        additional_deps=_deps([COMPANIES, MAPPINGS, EVENT_TYPES], existing, SERVICES))
+                        additional_deps=_deps([COMPANIES, EVENT_TYPES], existing, SERVICES))
         def sync_status_invariant(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                                   sources: SourcesResource) -> dg.AssetCheckResult:
             """Sync-status invariant (WARN). Every service with a Cal.com event type must be `synced`; a
