@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from crm_pipelines.config.tenants import Tenants
-from crm_pipelines.defs.constants import (BOOKING_SYNC_HEALTH, FRESHNESS_JOB, GOLDEN_GROUP, GOLDEN_JOB, RAW_PREFIX,
+from crm_pipelines.defs.constants import (BOOKING_SYNC_HEALTH, GOLDEN_GROUP, GOLDEN_JOB, RAW_PREFIX,
                                           TAG_SOURCE, TAG_TENANT, TAG_TRIGGER, raw_group, sync_job)
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -43,7 +43,6 @@ SYNC_SCHEDULES = (
                  why="every 30 min, so a bad mapping is caught within the hour"),
 )
 GOLDEN_CRON = "0 5 * * *"
-FRESHNESS_CRON = "15 * * * *"
 
 
 def timezone() -> str:
@@ -98,10 +97,9 @@ def _per_tenant(name: str, cron: str, job, tenant_ids: list[str], sources: str, 
     return _schedule
 
 
-def build_schedules(tenants: Tenants, existing: set[dg.AssetKey], freshness_check_keys: list[dg.AssetCheckKey]
-                    ) -> tuple[list, list]:
+def build_schedules(tenants: Tenants, existing: set[dg.AssetKey]) -> tuple[list, list]:
     """(jobs, schedules): one sync job + schedule per entry of ``SYNC_SCHEDULES`` whose sources have
-    assets, the golden job at 05:00, and the hourly freshness-check job."""
+    assets, and the golden job at 05:00."""
     registered = {k.path[1] for k in existing if k.path[0] == RAW_PREFIX and len(k.path) == 3}
     jobs, schedules = [], []
     for spec in SYNC_SCHEDULES:
@@ -128,12 +126,4 @@ def build_schedules(tenants: Tenants, existing: set[dg.AssetKey], freshness_chec
     schedules.append(_per_tenant("golden", golden_cron, golden, tenants.ids, "golden",
                                  f"Golden contacts at {golden_cron} ({timezone()}), after the nightly imports.",
                                  needs_partitions=True))
-    if freshness_check_keys:
-        fresh = dg.define_asset_job(FRESHNESS_JOB, selection=dg.AssetSelection.checks(*freshness_check_keys),
-                                    tags={TAG_SOURCE: "none"},
-                                    description="Evaluate the per-tenant freshness checks without syncing.")
-        fresh_cron = cron_for("freshness", FRESHNESS_CRON)
-        jobs.append(fresh)
-        schedules.append(_per_tenant("freshness", fresh_cron, fresh, tenants.ids, "none",
-                                     f"Per-tenant freshness checks at {fresh_cron} ({timezone()})."))
     return jobs, schedules
