@@ -165,7 +165,7 @@ def _freshness_check(key: dg.AssetKey, partitions: dg.PartitionsDefinition,
     @dg.asset_check(asset=key, name=CHECK_FRESHNESS, partitions_def=partitions,
                     description=f"Freshness per tenant (WARN): the tenant's last succeeded {source} {object_name} "
                                 f"sync (table sync_runs) must be at most {window} old. Tenants that do not use "
-                                f"{source} pass. Evaluated with every sync and every 15 min by tenant_freshness_sensor.")
+                                f"{source} pass. Evaluated with every sync (an 'unconfigured' or failing tenant turns stale); between syncs Dagster's FreshnessPolicy on the asset watches it.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                sources: SourcesResource) -> dg.AssetCheckResult:
         tenant = context.partition_key

@@ -14,7 +14,7 @@ from crm_pipelines.defs.checks import booking_checks, freshness_checks, integrit
 from crm_pipelines.defs.constants import ENV_DAGSTER_BASE_URL, ENV_SLACK_WEBHOOK, RAW_PREFIX
 from crm_pipelines.defs.golden_checks import golden_checks
 from crm_pipelines.defs.schedules import SYNC_SCHEDULES, build_schedules
-from crm_pipelines.defs.sensors import build_freshness_sensor, change_sensor_for
+from crm_pipelines.defs.sensors import change_sensor_for
 from crm_pipelines.defs.sync_health import build_sync_health_asset
 
 GOLDEN = dg.AssetKey("golden_contacts")
@@ -41,7 +41,7 @@ def quality_definitions(tenants: Tenants, partitions: dg.PartitionsDefinition, a
     if GOLDEN in existing:  # the golden layer exists: attach its isolation (blocking) and health checks
         checks += golden_checks(partitions, GOLDEN)
     jobs, schedules = build_schedules(tenants, existing)
-    sensors = [slack_alert_sensor, build_freshness_sensor(tenants, raw_keys)]
+    sensors = [slack_alert_sensor]
     change = change_sensor_for(tenants, {job.name: job for job in jobs}, SYNC_SCHEDULES)
     if change is not None:
         sensors.append(change)

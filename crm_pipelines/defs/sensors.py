@@ -1,6 +1,4 @@
-"""The change sensor and the per-tenant freshness sensor.
-
-The change sensor: ask each (tenant, source) a cheap question — "did anything change since my last
+"""The change sensor: ask each (tenant, source) a cheap question — "did anything change since my last
 token?" — and request a sync run only for the tenant and source that changed.
 
 A connector opts in by offering ``probe_changes(since)`` (the ``ChangeProbe`` protocol below):
@@ -20,11 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import dagster as dg
 
-from crm_pipelines.defs.checks import freshness_metadata
-from crm_pipelines.defs.constants import CHANGE_SENSOR, CHECK_FRESHNESS, FRESHNESS_SENSOR, TAG_SOURCE, sync_job
-from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
-from crm_pipelines.defs.schedules import freshness_window, run_tags
-from crm_pipelines.quality import freshness
+from crm_pipelines.defs.constants import CHANGE_SENSOR, TAG_SOURCE, sync_job
+from crm_pipelines.defs.resources import SourcesResource
+from crm_pipelines.defs.schedules import run_tags
 
 TICK_BUDGET_SECONDS = 40.0  # Dagster cuts sensor evaluations off after about 60 s
 
@@ -131,49 +127,3 @@ def change_sensor_for(tenants, jobs_by_name: dict[str, Any], schedules_spec) -> 
     pairs = [(t.id, s) for t in tenants.tenants for s in t.sources if s in job_for_source]
     return build_change_sensor(pairs, job_for_source) if job_for_source else None
 
-
-def _latest_by_partition(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, limit: int) -> dict[str, bool]:
-    latest: dict[str, bool] = {}
-    for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=limit):
-        evaluation = record.evaluation
-        if evaluation is not None and record.partition and record.partition not in latest:
-            latest[record.partition] = evaluation.passed
-    return latest
-
-
-def evaluate_freshness(instance: dg.DagsterInstance, engine, targets: list[tuple[dg.AssetKey, list[str]]],
-                       now: dt.datetime) -> list[tuple[str, str, bool]]:
-    """Report a ``tenant_freshness`` evaluation (runless) for each tenant partition whose state differs
-    from its latest stored evaluation; returns [(asset, tenant, fresh)] reported."""
-    reported = []
-    for key, tenant_ids in targets:
-        source, object_name = key.path[1], key.path[2]
-        check_key = dg.AssetCheckKey(key, CHECK_FRESHNESS)
-        latest = _latest_by_partition(instance, check_key, limit=max(10, 4 * len(tenant_ids)))
-        for tenant in tenant_ids:
-            with engine.connect() as conn:
-                result = freshness.check_freshness(conn, tenant, source, object_name, freshness_window(source), now)
-            if latest.get(tenant) == result["fresh"]:
-                continue
-            instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-                asset_key=key, check_name=CHECK_FRESHNESS, passed=result["fresh"], partition=tenant,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata=dict(freshness_metadata(tenant, source, object_name, result))))
-            reported.append((key.to_user_string(), tenant, result["fresh"]))
-    return reported
-
-
-def build_freshness_sensor(tenants, raw_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
-    targets = [(key, [t.id for t in tenants.tenants if key.path[1] in t.sources]) for key in raw_keys]
-    targets = [(key, ids) for key, ids in targets if ids]
-
-    @dg.sensor(name=FRESHNESS_SENSOR, minimum_interval_seconds=900, default_status=dg.DefaultSensorStatus.RUNNING,
-               description="Every 15 min, evaluates the per-tenant freshness check of every raw asset from "
-                           "sync_runs without syncing anything, and records a result when a tenant turns stale "
-                           "or fresh again (so the check, the CLI and the Slack alert see it).")
-    def tenant_freshness_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-        """Per-tenant freshness between syncs (runless check evaluations on state change)."""
-        reported = evaluate_freshness(context.instance, warehouse.engine, targets, dt.datetime.now(dt.timezone.utc))
-        return dg.SkipReason(f"{len(reported)} freshness change(s) recorded" if reported else "no change")
-
-    return tenant_freshness_sensor
