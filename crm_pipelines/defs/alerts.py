@@ -67,8 +67,9 @@ def _check_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list
 def _run_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list, dict, int | None, bool]:
     records = []
     for event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS):
-        records += instance.get_event_records(dg.EventRecordsFilter(event_type=event_type, after_cursor=after),
-                                              limit=PAGE, ascending=True)
+        records += instance.fetch_run_status_changes(
+            dg.RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after),
+            limit=PAGE, ascending=True).records
     records.sort(key=lambda r: r.storage_id)
     records = records[:PAGE]
     observations, details = [], {}
