@@ -8,7 +8,9 @@ with nothing to match on goes to ``rejects``. Big batches are spread over a proc
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
 import json
+import operator
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
@@ -34,6 +36,8 @@ CANONICAL_COLUMNS: list[str] = [
 ]
 REJECT_COLUMNS = ["tenant_id", "source", "source_id", "reason", "payload"]
 _DRAFT_FIELDS = [f.name for f in fields(ContactDraft)]
+_DRAFT_VALUES = operator.attrgetter(*_DRAFT_FIELDS)
+_ENC = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) uses for str
 PARALLEL_THRESHOLD = 40_000
 
 
@@ -46,8 +50,20 @@ class NormalizeResult:
 
 def content_hash(draft: ContactDraft) -> str:
     """Stable hash of every draft field (order of fields fixed by the dataclass)."""
-    payload = repr(tuple(getattr(draft, name) for name in _DRAFT_FIELDS))
+    payload = repr(_DRAFT_VALUES(draft))
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _typed_json(items: list[tuple[str, str, bool]]) -> str:
+    """Same text as json.dumps([{"type": t, "value": v}, ...], ensure_ascii=False), without the encoder."""
+    if not items:
+        return "[]"
+    return "[" + ", ".join(f'{{"type": {_ENC(t)}, "value": {_ENC(v)}}}' for t, v, _ in items) + "]"
+
+
+def _str_list_json(values) -> str:
+    """json.dumps(sorted(set(values))) for lists of strings (ASCII-escaped, as json.dumps does)."""
+    return json.dumps(sorted(set(values))) if values else "[]"
 
 
 def _typed(values, normalizer, allowed, default_type, flag, flags):
@@ -133,14 +149,13 @@ def normalize_one(d: ContactDraft) -> tuple[tuple | None, tuple | None]:
     row = (
         d.tenant_id, d.source, str(d.source_id), kind, salutation, title, first, last,
         company, legal_form,
-        json.dumps([{"type": t, "value": v} for t, v, _ in mails], ensure_ascii=False),
-        json.dumps([{"type": t, "value": v} for t, v, _ in tels], ensure_ascii=False),
+        _typed_json(mails), _typed_json(tels),
         mails[0][1] if mails else None, tels[0][1] if tels else None,
         street, house_number, postal, city, country, vat, tax, register, customer_no, supplier_no,
-        json.dumps(sorted(set(d.roles or []))), birthday, (d.job_title or "").strip() or None,
+        _str_list_json(d.roles), birthday, (d.job_title or "").strip() or None,
         (d.department or "").strip() or None, d.parent_source_id,
         normalize_timestamp(d.source_created_at), normalize_timestamp(d.source_modified_at),
-        bool(d.is_deleted), content_hash(d), json.dumps(sorted(set(flags))),
+        bool(d.is_deleted), content_hash(d), _str_list_json(flags),
         first_key, last_key, company_key, cologne(first_key), cologne(last_key), cologne(company_key),
         email_keys, phone_keys, address.street_key(street), fold_key(city), bool(vat and vat_valid),
     )
@@ -161,6 +176,36 @@ def _normalize_chunk(drafts: list[ContactDraft]) -> tuple[list[tuple], list[tupl
     return rows, rejects
 
 
+_SHARED: list[ContactDraft] = []
+
+
+def _normalize_range(bounds: tuple[int, int]) -> tuple[list[tuple], list[tuple]]:
+    return _normalize_chunk(_SHARED[bounds[0]:bounds[1]])
+
+
+def _normalize_parallel(todo: list[ContactDraft], workers: int) -> tuple[list[tuple], list[tuple]]:
+    """Forked workers read the drafts from the parent's memory (no pickling on the way in);
+    contiguous slices keep each worker's value caches warm (copies of one contact sit together)."""
+    global _SHARED
+    size = -(-len(todo) // (workers * 2))
+    bounds = [(k, min(k + size, len(todo))) for k in range(0, len(todo), size)]
+    rows, rejects = [], []
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # no fork on this platform: ship the slices instead
+        ctx, _SHARED = None, []
+    _SHARED = todo if ctx else []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            jobs = pool.map(_normalize_range, bounds) if ctx else pool.map(_normalize_chunk, [todo[a:b] for a, b in bounds])
+            for r, j in jobs:
+                rows.extend(r)
+                rejects.extend(j)
+    finally:
+        _SHARED = []
+    return rows, rejects
+
+
 def normalize_drafts(
     drafts: Iterable[ContactDraft],
     previous_hashes: Mapping[tuple[str, str], str] | None = None,
@@ -176,13 +221,7 @@ def normalize_drafts(
         todo.append(d)
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        size = max(5_000, len(todo) // (workers * 4))
-        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-        rows, rejects = [], []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for r, j in pool.map(_normalize_chunk, chunks):
-                rows.extend(r)
-                rejects.extend(j)
+        rows, rejects = _normalize_parallel(todo, workers)
     else:
         rows, rejects = _normalize_chunk(todo)
     contacts = pd.DataFrame.from_records(rows, columns=CANONICAL_COLUMNS)
