@@ -55,7 +55,7 @@ def team_id_result(warehouse: WarehouseResource, tenant: str) -> dg.AssetCheckRe
             "until then booking_sync_health is not published")
     return dg.AssetCheckResult(
         passed=not violations, metadata=metadata,
-        severity=dg.AssetCheckSeverity.ERROR if contaminated else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.WARN if violations and not contaminated else dg.AssetCheckSeverity.ERROR,
         description=(f"{len(contaminated)} mapping(s) route to another team, {len(nulls)} without team"
                      if violations else "every mapping carries its company's Cal.com team"))
 

@@ -15,6 +15,9 @@ import sqlalchemy as sa
 from crm_pipelines.quality.rows import table_columns
 
 
+MERGE_DECISIONS = ("auto_merge", "match", "merge")
+
+
 @dataclass(frozen=True)
 class GoldenTables:
     golden: str = "golden_contacts"
@@ -27,7 +30,7 @@ class GoldenTables:
 
 @dataclass(frozen=True)
 class HealthThresholds:
-    duplicate_probability: float = 0.995  # a pair at or above this across two golden ids is a duplicate left
+    duplicate_probability: float = 0.995  # an undecided pair at or above this across two golden ids is left
     max_duplicates_left: int = 0
     max_review_queue: int = 200
     max_reject_share: float = 0.05
@@ -102,10 +105,13 @@ def health(conn: sa.Connection, tenant_id: str, tables: GoldenTables = GoldenTab
         figures["canonical_without_golden"] = _count(conn, canonical.where(~sa.exists().where(
             x.c.tenant_id == tenant_id, x.c.source == c.c.source, x.c.source_id == c.c.source_id)))
     if _exists(conn, tables.pairs):
-        p = _t(tables.pairs, "tenant_id", "golden_id_a", "golden_id_b", "match_probability")
+        # a pair the matcher decided to merge (or, undecided, scored above the auto-merge probability)
+        # whose records still sit in two golden contacts; pairs sent to review or vetoed are not counted
+        p = _t(tables.pairs, "tenant_id", "golden_id_a", "golden_id_b", "match_probability", "decision")
+        merge = sa.or_(p.c.decision.in_(MERGE_DECISIONS), sa.and_(
+            p.c.decision.is_(None), p.c.match_probability >= thresholds.duplicate_probability))
         figures["duplicates_left"] = _count(conn, sa.select(p.c.golden_id_a).where(
-            p.c.tenant_id == tenant_id, p.c.golden_id_a != p.c.golden_id_b,
-            p.c.match_probability >= thresholds.duplicate_probability))
+            p.c.tenant_id == tenant_id, p.c.golden_id_a != p.c.golden_id_b, merge))
     if _exists(conn, tables.review):
         r = _t(tables.review, "tenant_id", "id")
         figures["review_queue"] = _count(conn, sa.select(r.c.tenant_id).where(r.c.tenant_id == tenant_id))

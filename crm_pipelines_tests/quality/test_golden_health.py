@@ -53,8 +53,11 @@ def test_health_problems(tmp_path):
         conn.execute(golden_contacts.insert(), [{"tenant_id": "t1", "golden_id": "G3"}])  # no records
         conn.execute(canonical_contacts.insert(), [{"tenant_id": "t1", "source": "hero", "source_id": "4",
                                                     "is_deleted": False}])  # no golden id
-        conn.execute(match_pairs.insert(), [{"tenant_id": "t1", "golden_id_a": "G1", "golden_id_b": "G2",
-                                             "match_probability": 0.999}])
+        conn.execute(match_pairs.insert(), [
+            {"tenant_id": "t1", "golden_id_a": "G1", "golden_id_b": "G2", "match_probability": 0.999,
+             "decision": "auto_merge"},
+            {"tenant_id": "t1", "golden_id_a": "G1", "golden_id_b": "G2", "match_probability": 0.9999,
+             "decision": "review"}])  # a review pair is the review queue's business, not a duplicate left
         conn.execute(match_review_queue.insert(), [{"tenant_id": "t1"}] * 3)
         conn.execute(contact_rejects.insert(), [{"tenant_id": "t1", "reason": "no name"}])
     with engine.connect() as conn:
