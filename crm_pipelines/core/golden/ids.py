@@ -108,13 +108,17 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         alias_rows.append((tenant_id, prev_id, target_label, now))
     # mint for clusters without a previous id, from the earliest member key
     in_use = set(state.xref["golden_id"]) | set(state.aliases["alias_id"]) | taken
-    frame = pd.DataFrame({"label": labels, "key": keys.to_numpy()})
-    earliest = frame.groupby("label", sort=True)["key"].min()
+    key_rank, key_values = pd.factorize(keys.to_numpy(dtype=object), sort=True)
+    uniq_labels, label_code = np.unique(labels, return_inverse=True)
+    earliest = np.full(len(uniq_labels), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, label_code.reshape(-1), key_rank.astype(np.int64))
+    key_values = np.asarray(key_values, dtype=object)
     created = {}
-    for label, key in earliest.items():
+    for label, rank in zip(uniq_labels.tolist(), earliest.tolist()):
         if label in assigned:
             created[assigned[label]] = state.created_at.get(assigned[label], now)
             continue
+        key = key_values[rank]
         salt, gid = 0, mint_id(tenant_id, key)
         while gid in in_use:
             salt += 1

@@ -19,7 +19,7 @@ from ..matching.clustering import cluster
 from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams
 from ..matching.overrides import override_pairs
-from ..matching.comparisons import has_identifier
+from ..matching.comparisons import columns, has_identifier
 from ..matching.scoring import compare_pairs, level_weights, score
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids
 from .outputs import build_history, build_pairs, build_review, build_xref, decide
@@ -70,7 +70,8 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     timings["block"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sp, params = score(frame, i, j, config)
+    cols = columns(frame)
+    sp, params = score(cols, i, j, config)
     must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
     is_cannot = np.isin(allc, cannot_codes)
     strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
@@ -82,7 +83,7 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     w = params.weights()
 
     def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
-        levels, veto = compare_pairs(frame, pi, pj, config)
+        levels, veto = compare_pairs(cols, pi, pj, config)
         return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | np.isin(_codes(pi, pj, n), cannot_codes)
 
     bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~np.isin(allc, must_codes)
@@ -111,8 +112,7 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     surv = survive(frame, codes, len(uniq), config.survivorship)
     surv.insert(0, "golden_id", np.asarray(uniq, dtype=object))
     surv.insert(1, "tenant_id", tenant_id)
-    srcs = pd.Series(frame["source"].to_numpy()).groupby(codes).agg(lambda s: ",".join(sorted(set(s))))
-    surv["sources"] = srcs.reindex(range(len(uniq))).to_numpy()
+    surv["sources"] = _source_sets(frame["source"], codes, len(uniq))
     parent_key = frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)
     parent_gid = parent_key.map(pd.Series(golden, index=keys.to_numpy())).where(frame["parent_source_id"].notna())
     pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
@@ -138,6 +138,21 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
              "golden_contacts": len(golden_contacts), "review_pairs": len(review), "prior": params.prior,
              "em_iterations": params.iterations, "deleted_skipped": int(len(contacts) - n)}
     return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings)
+
+
+def _source_sets(sources: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Comma-joined sorted distinct sources per group (a bit mask per group, one string per mask)."""
+    scodes, names = pd.factorize(sources.astype(str).to_numpy(dtype=object), sort=True)
+    if len(names) > 62:  # more sources than bits: plain python
+        acc: list[set] = [set() for _ in range(n_groups)]
+        for g, s in zip(codes.tolist(), sources.astype(str).tolist()):
+            acc[g].add(s)
+        return np.array([",".join(sorted(a)) for a in acc], dtype=object)
+    mask = np.zeros(n_groups, dtype=np.int64)
+    np.bitwise_or.at(mask, codes, np.left_shift(1, scodes.astype(np.int64)))
+    umask, inv = np.unique(mask, return_inverse=True)
+    text = np.array([",".join(str(names[b]) for b in range(len(names)) if (int(m) >> b) & 1) for m in umask], dtype=object)
+    return text[inv.reshape(-1)]
 
 
 def _follow(gid: str, amap: dict[str, str]) -> str:

@@ -13,7 +13,20 @@ from ..config import SURVIVING_FIELDS, SurvivorshipConfig
 
 def _rank(sources: pd.Series, priority: list[str]) -> np.ndarray:
     order = {s: k for k, s in enumerate(priority)}
-    return sources.map(order).fillna(len(priority)).to_numpy(np.int32)
+    codes, uniq = pd.factorize(sources.astype(object).to_numpy(dtype=object))
+    ranks = np.array([order.get(u, len(priority)) for u in uniq] + [len(priority)], dtype=np.int32)
+    return ranks[codes]  # code -1 (missing) → last slot
+
+
+def _distinct_per_group(vals: np.ndarray, rows: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Among ``rows`` (sorted by group, stable), (rows that are a group's only distinct value,
+    rows of groups holding several distinct values)."""
+    codes = code[rows]
+    frame = pd.DataFrame({"g": codes, "v": vals[rows]})
+    distinct = frame.drop_duplicates()
+    ndist = np.bincount(distinct["g"].to_numpy(), minlength=int(code.max()) + 1 if len(code) else 0)
+    one = ndist[codes] == 1
+    return rows[one], rows[~one]
 
 
 def _first_per_group(codes_sorted: np.ndarray) -> np.ndarray:
@@ -24,20 +37,72 @@ def _first_per_group(codes_sorted: np.ndarray) -> np.ndarray:
     return start
 
 
-def _esc(s: pd.Series) -> pd.Series:
-    return s.astype(str).str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
+def _esc(s: pd.Series) -> np.ndarray:
+    vals = s.astype(object).to_numpy(dtype=object)
+    return np.array([x if ('"' not in x and "\\" not in x) else x.replace("\\", "\\\\").replace('"', '\\"')
+                     for x in map(str, vals)], dtype=object)
+
+
+_SLOTS = 4
+
+
+def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.ndarray) -> np.ndarray:
+    """'{"field":{"rule":..,"source":..,"source_id":..},...}' per group from the winning row per field.
+    A group's winners are a few distinct rows: the pattern (field → which distinct row) picks a
+    cached template, and each group costs one ``str.format``."""
+    n_fields, n_groups = winners.shape
+    local = np.full(winners.shape, -1, dtype=np.int64)
+    remaining = winners >= 0
+    slots = []
+    cols = np.arange(n_groups)
+    for k in range(_SLOTS):
+        has = remaining.any(axis=0)
+        if not has.any():
+            break
+        dk = np.where(has, winners[remaining.argmax(axis=0), cols], -1)
+        hit = remaining & (winners == dk[None, :])
+        local[hit] = k
+        remaining &= ~hit
+        slots.append(dk)
+    leftover = remaining.any(axis=0)
+    pcode = ((local + 1) * (np.int64(_SLOTS + 1) ** np.arange(n_fields, dtype=np.int64))[:, None]).sum(axis=0)
+    upat, inv = np.unique(pcode, return_inverse=True)
+    templates = []
+    for pc in upat.tolist():
+        parts = []
+        for f, name in enumerate(SURVIVING_FIELDS):
+            k = (pc // (_SLOTS + 1) ** f) % (_SLOTS + 1) - 1
+            if k >= 0:
+                parts.append(f'"{name}":{{{{"rule":"{rules[f]}","source":"{{{2 * k}}}","source_id":"{{{2 * k + 1}}}"}}}}')
+        templates.append("{{" + ",".join(parts) + "}}")
+    args = []
+    for dk in slots + [np.full(n_groups, -1)] * (_SLOTS - len(slots)):
+        ok = dk >= 0
+        a, b = np.full(n_groups, "", dtype=object), np.full(n_groups, "", dtype=object)
+        a[ok], b[ok] = src[dk[ok]], sid[dk[ok]]
+        args += [a, b]
+    out = np.array([templates[p].format(*xs) for p, *xs in zip(inv.reshape(-1).tolist(), *args)], dtype=object)
+    for g in np.flatnonzero(leftover):  # more distinct winners than slots: spell it out
+        parts = [f'"{name}":{{"rule":"{rules[f]}","source":"{src[r]}","source_id":"{sid[r]}"}}'
+                 for f, name in enumerate(SURVIVING_FIELDS) if (r := winners[f, g]) >= 0]
+        out[g] = "{" + ",".join(parts) + "}"
+    return out
 
 
 def _union_typed(frame: pd.DataFrame, col: str, code: np.ndarray, multi: np.ndarray, n_groups: int) -> np.ndarray:
-    """JSON list per group: members' {type,value} items, first occurrence of each value wins."""
+    """JSON list per group: members' {type,value} items, first occurrence of each value wins.
+    Groups whose members all carry the same list take it as is; only the others are parsed."""
     out = np.empty(n_groups, dtype=object)
+    vals = frame[col].to_numpy(dtype=object)
     single = ~multi[code]
-    out[code[single]] = frame[col].to_numpy(dtype=object)[single]
+    out[code[single]] = vals[single]
     rows = np.flatnonzero(~single)
     if len(rows):
-        vals = frame[col].to_numpy(dtype=object)
+        rows = rows[np.argsort(code[rows], kind="stable")]
+        same, mixed = _distinct_per_group(vals, rows, code)
+        out[code[same]] = vals[same]
         acc: dict[int, dict] = {}
-        for r in rows[np.argsort(code[rows], kind="stable")]:
+        for r in mixed:
             seen = acc.setdefault(int(code[r]), {})
             for item in json.loads(vals[r] or "[]"):
                 seen.setdefault(item["value"], item)
@@ -56,11 +121,12 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
     sid_rank = pd.factorize(frame["source_id"].astype(str), sort=True)[0]
     out = pd.DataFrame(index=np.arange(n_groups))
-    prov_parts = []
-    src_esc, sid_esc = _esc(frame["source"]).to_numpy(dtype=object), _esc(frame["source_id"]).to_numpy(dtype=object)
+    winners = np.full((len(SURVIVING_FIELDS), n_groups), -1, dtype=np.int64)
+    rules = []
     orders: dict[tuple, np.ndarray] = {}
-    for name in SURVIVING_FIELDS:
+    for f, name in enumerate(SURVIVING_FIELDS):
         rule = config.rule_for(name)
+        rules.append(rule)
         values = frame[name]
         present = (values.notna() & (values.astype(str) != "")).to_numpy()
         rank = _rank(frame["source"], config.priority_for(name))
@@ -82,31 +148,30 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
         col = np.full(n_groups, None, dtype=object)
         col[code[first]] = values.to_numpy(dtype=object)[first]
         out[name] = col
-        prov = np.full(n_groups, "", dtype=object)
-        prov[code[first]] = (f'"{name}":{{"rule":"{rule}","source":"' + src_esc[first] + '","source_id":"' + sid_esc[first] + '"}')
-        prov_parts.append(prov)
-    joined = prov_parts[0]
-    for part in prov_parts[1:]:
-        joined = np.where(part == "", joined, np.where(joined == "", part, joined + "," + part))
-    out["provenance"] = "{" + pd.Series(joined, dtype=object) + "}"
+        winners[f, code[first]] = first
+    out["provenance"] = _provenance(winners, rules, _esc(frame["source"]), _esc(frame["source_id"]))
     out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
     out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
     for flat, typed in (("email", "emails"), ("phone", "phones")):
-        col = _first_flat(frame, flat, code, n_groups)
-        typed_values = out[typed].to_numpy(dtype=object)
-        for g in np.flatnonzero(multi):
-            items = json.loads(typed_values[g] or "[]")
-            col[g] = items[0]["value"] if items else None
-        out[flat] = col
+        out[flat] = _first_value(out[typed].to_numpy(dtype=object))
     out["roles"] = _union_roles(frame, code, multi, n_groups)
     out["member_count"] = counts
     return out
 
 
-def _first_flat(frame: pd.DataFrame, col: str, code: np.ndarray, n_groups: int) -> np.ndarray:
-    out = np.full(n_groups, None, dtype=object)
-    out[code] = frame[col].to_numpy(dtype=object)
+def _first_value(typed: np.ndarray) -> np.ndarray:
+    """The first item's value of each typed JSON list (None for an empty list)."""
+    out = np.full(len(typed), None, dtype=object)
+    for g, text in enumerate(typed.tolist()):
+        if text and text != "[]":
+            out[g] = json.loads(text)[0]["value"] if "\\" in text else _first_plain(text)
     return out
+
+
+def _first_plain(text: str) -> str:
+    # '[{"type": "work", "value": "a@b.de"}, ...]' without escapes: cut the first value out
+    start = text.index('"value": "') + 10
+    return text[start:text.index('"', start)]
 
 
 def _union_roles(frame: pd.DataFrame, code: np.ndarray, multi: np.ndarray, n_groups: int) -> np.ndarray:
@@ -114,9 +179,13 @@ def _union_roles(frame: pd.DataFrame, code: np.ndarray, multi: np.ndarray, n_gro
     vals = frame["roles"].to_numpy(dtype=object)
     single = ~multi[code]
     out[code[single]] = vals[single]
-    acc: dict[int, set] = {}
-    for r in np.flatnonzero(~single):
-        acc.setdefault(int(code[r]), set()).update(json.loads(vals[r] or "[]"))
-    for g, roles in acc.items():
-        out[g] = json.dumps(sorted(roles))
+    rows = np.flatnonzero(~single)
+    if len(rows):
+        same, mixed = _distinct_per_group(vals, rows[np.argsort(code[rows], kind="stable")], code)
+        out[code[same]] = vals[same]
+        acc: dict[int, set] = {}
+        for r in mixed:
+            acc.setdefault(int(code[r]), set()).update(json.loads(vals[r] or "[]"))
+        for g, roles in acc.items():
+            out[g] = json.dumps(sorted(roles))
     return out

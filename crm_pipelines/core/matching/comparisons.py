@@ -28,8 +28,31 @@ COMPARISONS = list(LEVELS)
 VETO_REASONS = ["kind", "vat_id", "birthday", "first_name", "cannot_link"]
 
 
-def _s(frame: pd.DataFrame, col: str, idx: np.ndarray) -> np.ndarray:
-    return frame[col].fillna("").astype(str).to_numpy(dtype=object)[idx]
+TEXT_COLUMNS = ["first_key", "last_key", "last_phon", "company_key", "email_keys", "phone_keys", "street_key",
+                "house_number", "postal_code", "city_key", "birthday", "vat_id", "trade_register", "tax_number",
+                "customer_number", "supplier_number", "kind"]
+
+
+class Columns:
+    """The comparison columns of one frame as numpy object arrays ('' for null), converted once
+    (pandas string columns are slow to index pair by pair)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.n = len(frame)
+        self.text = {c: np.asarray([x if isinstance(x, str) else ("" if x is None or x != x else str(x))
+                                    for x in frame[c].astype(object).tolist()], dtype=object) for c in TEXT_COLUMNS}
+        self.vat_valid = frame["vat_valid"].to_numpy(bool)
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def columns(frame: "pd.DataFrame | Columns") -> Columns:
+    return frame if isinstance(frame, Columns) else Columns(frame)
+
+
+def _s(frame: Columns, col: str, idx: np.ndarray) -> np.ndarray:
+    return frame.text[col][idx]
 
 
 def _jw(a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
@@ -57,6 +80,7 @@ def _levels(null: np.ndarray, conditions: list[np.ndarray]) -> np.ndarray:
 
 def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Return (levels int8 [n, len(COMPARISONS)], veto codes int8 [n]: -1 none, else VETO_REASONS index)."""
+    frame = columns(frame)
     n = len(i)
     L = np.empty((n, len(COMPARISONS)), dtype=np.int8)
     fa, fb = _s(frame, "first_key", i), _s(frame, "first_key", j)
@@ -109,8 +133,8 @@ def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2)
     L[:, 9] = _levels(nnull, [((na == nb) & (na != "")) | ((ma == mb) & (ma != ""))])
 
     veto = np.full(n, -1, dtype=np.int8)
-    kind = frame["kind"].to_numpy(dtype=object)
-    vvalid = frame["vat_valid"].to_numpy(bool)
+    kind = frame.text["kind"]
+    vvalid = frame.vat_valid
     veto[(L[:, 0] == 3) & ~swapped] = 3
     veto[(L[:, 6] == 1)] = 2
     veto[(L[:, 7] == 1) & vvalid[i] & vvalid[j]] = 1

@@ -58,7 +58,12 @@ def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct level rows → (patterns, inverse index per pair, counts)."""
     if len(levels) == 0:
         return np.zeros((0, levels.shape[1]), np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pats, inverse, counts = np.unique(levels, axis=0, return_inverse=True, return_counts=True)
+    # one int64 code per row (levels are -1..9 → base 11), unique on 1-D codes, decoded back
+    width = levels.shape[1]
+    radix = np.int64(11) ** np.arange(width - 1, -1, -1, dtype=np.int64)  # column 0 most significant
+    code = (levels.astype(np.int64) + 1) @ radix
+    ucode, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
+    pats = ((ucode[:, None] // radix[None, :]) % 11 - 1).astype(np.int8)
     return pats, inverse.reshape(-1), counts
 
 
