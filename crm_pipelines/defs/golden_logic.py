@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.ids import GoldenState
-from crm_pipelines.core.golden.resolve import resolve_tenant
+from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
 from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_records, read_tenant_frame, replace_tenant_rows,
@@ -86,6 +86,15 @@ def build_canonical(engine: sa.Engine, tenant_id: str) -> CanonicalStats:
     return stats
 
 
+def _empty_resolution() -> Resolution:
+    def empty(table: sa.Table) -> pd.DataFrame:
+        return pd.DataFrame(columns=[c.name for c in table.c if c.name != "id"])
+
+    return Resolution(golden_contacts=pd.DataFrame(columns=GOLDEN_COLUMNS), xref=empty(gt.golden_contact_xref),
+                      aliases=empty(gt.golden_aliases), link_history=empty(gt.golden_link_history),
+                      pairs=empty(gt.match_pairs), review_queue=empty(gt.match_review_queue))
+
+
 GOLDEN_OUTPUTS = {  # resolution attribute -> table, replaced as a whole per tenant
     "golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
     "pairs": gt.match_pairs, "review_queue": gt.match_review_queue}
@@ -105,7 +114,10 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     if contacts.empty:
         contacts = pd.DataFrame(columns=CANONICAL_COLUMNS)
     contacts["is_deleted"] = contacts["is_deleted"].fillna(False).astype(bool)
-    resolution = resolve_tenant(contacts, previous, overrides, MatchConfig.from_dict(matching), now)
+    if (~contacts["is_deleted"]).any():
+        resolution = resolve_tenant(contacts, previous, overrides, MatchConfig.from_dict(matching), now)
+    else:  # nothing live to resolve (e.g. every source unconfigured): publish empty golden tables
+        resolution = _empty_resolution()
     with engine.begin() as conn:
         for attribute, table in GOLDEN_OUTPUTS.items():
             frame = getattr(resolution, attribute)

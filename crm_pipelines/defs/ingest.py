@@ -77,7 +77,8 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sour
         connector.close()
     stats = apply_fetch(warehouse.engine, run, records=result.records, complete=result.complete,
                         deleted_ids=result.deleted_ids, to_row=spec.to_row, cursor=result.cursor,
-                        requests=result.requests, fetch_errors=result.errors)
+                        requests=result.requests, fetch_errors=result.errors,
+                        present_ids=result.present_ids)
     for sample in stats.error_samples:
         context.log.warning(f"quarantined a record of {source.name}.{spec.name}: {sample}")
     count, preview = _summary(warehouse.engine, table, tenant_id, spec)
