@@ -85,7 +85,8 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("dedupe", help="deduplicate a CSV of contacts with the pipeline's matcher")
+    p = subparsers.add_parser("dedupe", help="deduplicate a CSV of contacts with the pipeline's matcher",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input")
     p.add_argument("--id-column", required=True)
     p.add_argument("--map", action="append", default=[], metavar="SRC=FIELD", help=f"FIELD in: {', '.join(FIELDS)}")

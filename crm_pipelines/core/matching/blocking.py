@@ -5,49 +5,53 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# name → function(frame) -> Series of key strings ('' = no key); '|' separates several values.
+from .comparisons import Columns, columns
+
+# name → function(columns) -> object array of key strings ('' = no key); '|' separates several values.
 BLOCKING_KEYS = {
-    "email": lambda f: f["email_keys"],
-    "phone": lambda f: f["phone_keys"],
-    "vat_id": lambda f: f["vat_id"].where(f["vat_valid"], None),
-    "customer_number": lambda f: f["customer_number"],
-    "supplier_number": lambda f: f["supplier_number"],
-    "last_phon_postal": lambda f: _join(f["last_phon"], f["postal_code"]),
-    "names_phon": lambda f: _join(_sorted_pair(f["first_phon"], f["last_phon"]), f["kind"]),
-    "last_first_initial": lambda f: _join(f["last_key"], f["first_key"].str[:1], f["city_key"]),
-    "company_postal": lambda f: _join(f["company_phon"], f["postal_code"]),
-    "company_city": lambda f: _join(f["company_key"], f["city_key"]),
-    "street_postal_last": lambda f: _join(f["street_key"], f["house_number"], f["postal_code"], f["last_key"].str[:3]),
+    "email": lambda c: c.text["email_keys"],
+    "phone": lambda c: c.text["phone_keys"],
+    "vat_id": lambda c: np.where(c.vat_valid, c.text["vat_id"], ""),
+    "customer_number": lambda c: c.text["customer_number"],
+    "supplier_number": lambda c: c.text["supplier_number"],
+    "last_phon_postal": lambda c: _join(c.text["last_phon"], c.text["postal_code"]),
+    "names_phon": lambda c: _join(_sorted_pair(c.text["first_phon"], c.text["last_phon"]), c.text["kind"]),
+    "last_first_initial": lambda c: _join(c.text["last_key"], _prefix(c.text["first_key"], 1), c.text["city_key"]),
+    "company_postal": lambda c: _join(c.text["company_phon"], c.text["postal_code"]),
+    "company_city": lambda c: _join(c.text["company_key"], c.text["city_key"]),
+    "street_postal_last": lambda c: _join(c.text["street_key"], c.text["house_number"], c.text["postal_code"],
+                                          _prefix(c.text["last_key"], 3)),
 }
 
 
-def _join(*cols: pd.Series) -> pd.Series:
-    filled = [c.fillna("").astype(str) for c in cols]
-    empty = np.zeros(len(filled[0]), dtype=bool)
-    out = filled[0]
-    for c in filled:
-        empty |= (c == "").to_numpy()
-    for c in filled[1:]:
+def _prefix(a: np.ndarray, k: int) -> np.ndarray:
+    return np.array([x[:k] for x in a.tolist()], dtype=object)
+
+
+def _join(*cols: np.ndarray) -> np.ndarray:
+    """'\x1f'-joined columns; '' where any part is empty."""
+    empty = np.zeros(len(cols[0]), dtype=bool)
+    for c in cols:
+        empty |= c == ""
+    out = cols[0]
+    for c in cols[1:]:
         out = out + "\x1f" + c
-    return out.where(~empty, "")
+    return np.where(empty, "", out) if len(out) else out
 
 
-def _sorted_pair(a: pd.Series, b: pd.Series) -> pd.Series:
-    a, b = a.fillna(""), b.fillna("")
-    swap = (a > b).to_numpy()
-    lo, hi = a.where(~swap, b), b.where(~swap, a)
-    return _join(lo, hi)
+def _sorted_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    swap = a > b
+    return _join(np.where(swap, b, a), np.where(swap, a, b))
 
 
-def _explode(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    keys = keys.fillna("").astype(str)
-    mask = (keys != "").to_numpy()
+def _explode(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mask = keys != ""
     rows = np.flatnonzero(mask)
-    vals = keys.to_numpy()[mask]
-    multi = pd.Series(vals, dtype=object).str.contains("|", regex=False).to_numpy(bool) if len(vals) else np.zeros(0, bool)
+    vals = keys[mask]
+    multi = np.fromiter(("|" in v for v in vals.tolist()), bool, len(vals))
     if multi.any():
         extra_rows, extra_vals = [], []
-        for r, v in zip(rows[multi], vals[multi]):
+        for r, v in zip(rows[multi].tolist(), vals[multi].tolist()):
             for part in v.split("|"):
                 extra_rows.append(r)
                 extra_vals.append(part)
@@ -80,8 +84,9 @@ def block_pairs(rows: np.ndarray, vals: np.ndarray, max_block_size: int) -> tupl
     return np.concatenate(ii).astype(np.int64), np.concatenate(jj).astype(np.int64), dropped
 
 
-def candidate_pairs(frame: pd.DataFrame, max_block_size: int = 60, keys: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, keys: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Unique candidate pairs (i < j, positional) over all blocking keys of one tenant's frame."""
+    frame = columns(frame)
     n = len(frame)
     stats: dict = {"records": n, "dropped_blocks": 0}
     codes = []
@@ -94,8 +99,8 @@ def candidate_pairs(frame: pd.DataFrame, max_block_size: int = 60, keys: dict | 
         codes.append(lo[lo != hi] * n + hi[lo != hi])
     allc = np.unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
     i, j = allc // max(n, 1), allc % max(n, 1)
-    if "tenant_id" in frame and len(i):
-        tenants = frame["tenant_id"].to_numpy()
+    if len(i):
+        tenants = frame.text["tenant_id"]
         if not (tenants[i] == tenants[j]).all():
             raise AssertionError("blocking produced a cross-tenant pair")
     stats["candidate_pairs"] = len(i)

@@ -30,7 +30,7 @@ VETO_REASONS = ["kind", "vat_id", "birthday", "first_name", "cannot_link"]
 
 TEXT_COLUMNS = ["first_key", "last_key", "last_phon", "company_key", "email_keys", "phone_keys", "street_key",
                 "house_number", "postal_code", "city_key", "birthday", "vat_id", "trade_register", "tax_number",
-                "customer_number", "supplier_number", "kind"]
+                "customer_number", "supplier_number", "kind", "first_phon", "company_phon", "tenant_id"]
 
 
 class Columns:
@@ -39,12 +39,17 @@ class Columns:
 
     def __init__(self, frame: pd.DataFrame):
         self.n = len(frame)
-        self.text = {c: np.asarray([x if isinstance(x, str) else ("" if x is None or x != x else str(x))
-                                    for x in frame[c].astype(object).tolist()], dtype=object) for c in TEXT_COLUMNS}
+        self.text = {c: _text(frame[c]) for c in TEXT_COLUMNS}
         self.vat_valid = frame["vat_valid"].to_numpy(bool)
 
     def __len__(self) -> int:
         return self.n
+
+
+def _text(col: pd.Series) -> np.ndarray:
+    arr = col.to_numpy(dtype=object, copy=True)
+    arr[pd.isna(arr)] = ""
+    return arr
 
 
 def columns(frame: "pd.DataFrame | Columns") -> Columns:
