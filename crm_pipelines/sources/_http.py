@@ -69,6 +69,21 @@ class TokenBucket:
             self._tokens = min(self._tokens, 1.0 - seconds * self.rate)
 
 
+def sleep_and_clock(sleep: Callable[[float], None] | None) -> tuple[Callable[[float], None], Callable[[], float]]:
+    """The sleep and the rate-limiter clock for one client. With an injected sleep (tests: a no-op or
+    a fake clock), the clock also advances by the time "slept", so that ``TokenBucket.pause`` after a
+    server's wait hint does not become a busy wait in real time."""
+    if sleep is None:
+        return time.sleep, time.monotonic
+    slept = [0.0]
+
+    def counted(seconds: float) -> None:
+        slept[0] += seconds
+        sleep(seconds)
+
+    return counted, lambda: time.monotonic() + slept[0]
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from crm_pipelines.sources._http import HttpClient, RetryPolicy, TokenBucket, offset_pages
+from crm_pipelines.sources._http import HttpClient, RetryPolicy, TokenBucket, offset_pages, sleep_and_clock
 from crm_pipelines.sources.base import ConnectContext, FetchResult, SourceOptions
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,13 @@ class HeroConnector:
     def __init__(self, ctx: ConnectContext):
         self.options: HeroOptions = ctx.options
         self.last_complexity: str | None = None
-        sleep = ctx.sleep or time.sleep
+        sleep, clock = sleep_and_clock(ctx.sleep)
         self.http = HttpClient(
             source="hero", tenant_id=ctx.tenant_id, base_url=ctx.base_url or DEFAULT_BASE_URL,
             headers={"Authorization": f"Bearer {ctx.credentials['api_key']}",
                      "Content-Type": "application/json", "Accept": "application/json"},
             transport=ctx.transport, timeout=self.options.timeout_seconds,
-            rate_limiter=TokenBucket(self.options.requests_per_second, capacity=1.0, sleep=sleep),
+            rate_limiter=TokenBucket(self.options.requests_per_second, capacity=1.0, clock=clock, sleep=sleep),
             retry=RetryPolicy(max_attempts=self.options.max_attempts, base_delay=0.5,
                               statuses=frozenset(self.options.retry_statuses)),
             sleep=sleep, error_detail=hero_error_detail, inspect=self._inspect)
