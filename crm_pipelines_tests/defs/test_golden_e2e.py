@@ -48,3 +48,29 @@ def test_demo_tenant_golden_tables(tmp_path):
                           "where contact_id is not null and not is_deleted")
     assert int(activity["n"][0]) == int(vouchers["n"][0])
     assert activity["open"][0] == pytest.approx(vouchers["open"][0])
+
+
+@pytest.mark.slow
+def test_demo_matching_against_ground_truth_and_isolation(tmp_path):
+    """Two tenants sharing 15 e-mail addresses: high precision and recall, and no golden id across them."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "demo_match_quality", Path(__file__).resolve().parents[2] / "benchmarks" / "demo_match_quality.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    job = build_definitions(warehouse_url=url).resolve_job_def(FULL_PIPELINE_JOB)
+    with dg.DagsterInstance.ephemeral() as instance:
+        for tenant in ("agentur-weber", "bau-mueller"):
+            job.execute_in_process(partition_key=tenant, instance=instance, raise_on_error=False)
+    report = module.demo_quality(url)
+    assert report["_cross_tenant_golden_ids"]["count"] == 0
+    for tenant in ("agentur-weber", "bau-mueller"):
+        assert report[tenant]["records"] > 300
+        assert report[tenant]["precision"] >= 0.995, report[tenant]
+        assert report[tenant]["recall"] >= 0.95, report[tenant]
+    shared = frame(url, "select x1.golden_id from golden_contact_xref x1 join golden_contact_xref x2 "
+                        "on x1.golden_id = x2.golden_id and x1.tenant_id <> x2.tenant_id")
+    assert shared.empty
