@@ -71,7 +71,8 @@ class HeroConnector:
         self.last_complexity: str | None = None
         sleep, clock = sleep_and_clock(ctx.sleep)
         self.http = HttpClient(
-            source="hero", tenant_id=ctx.tenant_id, base_url=ctx.base_url or DEFAULT_BASE_URL,
+            source="hero", tenant_id=ctx.tenant_id,
+            base_url=(ctx.base_url or DEFAULT_BASE_URL).rstrip("/").removesuffix(self.options.graphql_path),
             headers={"Authorization": f"Bearer {ctx.credentials['api_key']}",
                      "Content-Type": "application/json", "Accept": "application/json"},
             transport=ctx.transport, timeout=self.options.timeout_seconds,

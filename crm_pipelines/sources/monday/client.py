@@ -44,6 +44,12 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _api_root(base_url: str) -> str:
+    """Accept the documented endpoint (``https://api.monday.com/v2``) as well as the host."""
+    base = base_url.rstrip("/")
+    return base[:-3] if base.endswith("/v2") else base
+
+
 def _parse(stamp: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
@@ -59,7 +65,7 @@ class MondayConnector:
         token = ctx.credentials["api_token"]
         self.endpoint = "POST /v2 contacts"
         self.http = HttpClient(
-            source="monday", tenant_id=ctx.tenant_id, base_url=ctx.base_url or DEFAULT_BASE_URL,
+            source="monday", tenant_id=ctx.tenant_id, base_url=_api_root(ctx.base_url or DEFAULT_BASE_URL),
             headers={"Authorization": token if self.options.auth_scheme == "raw" else f"Bearer {token}",
                      "API-Version": self.options.api_version, "Content-Type": "application/json"},
             transport=ctx.transport, timeout=self.options.timeout_seconds,
