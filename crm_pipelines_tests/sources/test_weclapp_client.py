@@ -211,3 +211,26 @@ def test_client_over_a_real_http_socket():
     assert len(contacts.records) == 120 and len(tasks.records) == 30
     assert len(again.records) <= 3 and set(again.present_ids) == {r["id"] for r in tasks.records}
     assert {s for *_, s in emulator.log} == {200}
+
+
+def test_probe_changes_counts_only_what_changed_since_the_token():
+    from crm_pipelines.sources.weclapp import SOURCE
+
+    emulator = SOURCE.emulator()
+    emulator.rate_limits_enabled = False
+    from crm_pipelines.sources.base import ConnectContext
+    from crm_pipelines.sources.weclapp.client import WeclappOptions
+
+    def connector():
+        return SOURCE.connect(ConnectContext(
+            tenant_id="bau-mueller", base_url="http://weclapp.test/webapp/api/v2",
+            credentials=SOURCE.demo_credentials("bau-mueller"), options=WeclappOptions(),
+            transport=emulator.transport(), sleep=lambda s: None))
+
+    changed, token = connector().probe_changes(None)
+    assert changed == 0 and token.isdigit()
+    assert connector().probe_changes(token)[0] == 0
+    emulator.touch("bau-mueller", "contacts", 3)
+    emulator.touch("bau-mueller", "tasks", 2)
+    changed, later = connector().probe_changes(token)
+    assert changed == 5 and int(later) >= int(token)

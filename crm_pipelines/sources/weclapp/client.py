@@ -102,6 +102,14 @@ class WeclappConnector:
             raise self.http.error(f"GET /{entity}/count", 200, "malformed count: no integer 'result'")
         return body["result"]
 
+    def probe_changes(self, since: str | None) -> tuple[int, str]:
+        """For the change sensor: records of every object changed after ``since`` (epoch ms), via
+        ``/count`` only. The next token is taken before counting, so nothing slips between two probes."""
+        token = str(int(time.time() * 1000))
+        if since is None:
+            return 0, token
+        return sum(self.count_changed(obj, int(since)) for obj in OBJECT_ENTITIES), token
+
     def list_since(self, entity: str, since_ms: int | None, page_size: int,
                    properties: str | None = None) -> list[dict]:
         """Every record with ``lastModifiedDate >= since_ms`` (all when None), keyset-paged, by id."""
