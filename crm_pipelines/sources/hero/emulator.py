@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from crm_pipelines.sources._emulator import EmuRequest, EmuResponse, Emulator, TokenBucketLimit
-from crm_pipelines.sources.hero import gql
+from crm_pipelines.sources import _graphql as gql
 
 _SCALARS = ("id nr type title title_custom first_name last_name company_name company_legal_form email "
             "phone_home phone_mobile phone_fax url address_id reachability reachability_string source "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from crm_pipelines.sources.hero import gql
+from crm_pipelines.sources import _graphql as gql
 from crm_pipelines.sources.monday.emu_schema import FRAGMENT_TYPES, GraphQLError, listing, render_item
 
 MAX_LIMIT = 500

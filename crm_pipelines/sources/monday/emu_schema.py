@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from crm_pipelines.sources.hero.gql import Schema
+from crm_pipelines.sources._graphql import Schema
 
 _CV = {"id": None, "type": None, "text": None, "value": None, "column": "Column"}
 FRAGMENT_TYPES = {"email": "EmailValue", "phone": "PhoneValue", "text": "TextValue", "date": "DateValue",

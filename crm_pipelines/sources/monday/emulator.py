@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 
 from crm_pipelines.sources._emulator import EmuRequest, EmuResponse, Emulator
-from crm_pipelines.sources.hero import gql
+from crm_pipelines.sources import _graphql as gql
 from crm_pipelines.sources.monday.emu_resolve import resolve
 from crm_pipelines.sources.monday.emu_schema import SCHEMA, GraphQLError, parse_time
 
