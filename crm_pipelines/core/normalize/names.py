@@ -19,9 +19,10 @@ CONSTANTS.titles.add(*_TITLE_WORDS, *_SALUTATIONS)
 CONSTANTS.prefixes.add("von", "van", "zu", "vom", "zum", "zur", "de", "der", "den", "ter")
 
 # Titles inside a name field: "Dr.", "Prof. Dr.", "Dipl.-Ing.", "Dr. med.", "Dr. rer. nat."
+# A title word ends in a dot or before a non-letter: "Phil." is a title, "Philipp" is a name.
 _TITLE_RE = re.compile(
     r"^((?:prof\.?|dr\.?(?:\s*-?\s*ing\.?)?|dipl\.?\s*-\s*[a-zäöü]+\.?|dipl\.?|mag\.?|med\.?|rer\.\s*nat\.?|"
-    r"phil\.?|jur\.?|h\.\s*c\.?|habil\.?)\s*)+",
+    r"phil\.?|jur\.?|h\.\s*c\.?|habil\.?)(?:(?<=\.)|(?![a-zäöüß]))\s*)+",
     re.IGNORECASE,
 )
 _SAL_RE = re.compile(r"^(herrn?|frau|hr\.?|fr\.?|mrs?\.?|ms\.?|miss)\s+", re.IGNORECASE)
