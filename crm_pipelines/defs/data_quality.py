@@ -13,11 +13,13 @@ from crm_pipelines.defs.alerts import SlackResource, slack_alert_sensor
 from crm_pipelines.defs.checks import booking_checks, freshness_checks, integrity_checks
 from crm_pipelines.defs.constants import ENV_DAGSTER_BASE_URL, ENV_SLACK_WEBHOOK, RAW_PREFIX
 from crm_pipelines.defs.golden_checks import golden_checks
+from crm_pipelines.quality.golden_health import GoldenTables
 from crm_pipelines.defs.schedules import SYNC_SCHEDULES, build_schedules
 from crm_pipelines.defs.sensors import change_sensor_for
 from crm_pipelines.defs.sync_health import build_sync_health_asset
 
 GOLDEN = dg.AssetKey("golden_contacts")
+RESOLUTION = dg.AssetKey("golden_resolution")
 
 
 def _env(name: str):
@@ -38,8 +40,11 @@ def quality_definitions(tenants: Tenants, partitions: dg.PartitionsDefinition, a
                       key=lambda k: k.to_user_string())
     fresh = freshness_checks(partitions, raw_keys)
     checks = booking_checks(partitions, existing) + integrity_checks(partitions, existing) + fresh
-    if GOLDEN in existing:  # the golden layer exists: attach its isolation (blocking) and health checks
-        checks += golden_checks(partitions, GOLDEN)
+    if GOLDEN in existing:  # isolation blocks the publish (runs on the staged resolution); health on the result
+        staged = GoldenTables(golden="stg_golden_contacts", xref="stg_golden_contact_xref",
+                              pairs="stg_match_pairs", review="stg_match_review_queue")
+        checks += golden_checks(partitions, GOLDEN, isolation_key=RESOLUTION if RESOLUTION in existing else None,
+                                isolation_tables=staged if RESOLUTION in existing else None)
     jobs, schedules = build_schedules(tenants, existing)
     sensors = [slack_alert_sensor]
     change = change_sensor_for(tenants, {job.name: job for job in jobs}, SYNC_SCHEDULES)

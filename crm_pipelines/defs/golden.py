@@ -1,13 +1,12 @@
 """Golden-contact assets: canonical contacts -> golden contacts (+ xref, explanations, review queue)
 -> activity per golden contact. Thin wiring over ``golden_logic``; one tenant per partition."""
 
-import json
-
 import dagster as dg
 import sqlalchemy as sa
 
 from crm_pipelines.defs.constants import GOLDEN_GROUP, OWNER
-from crm_pipelines.defs.golden_logic import ACTIVITY_OBJECTS, CONTACT_SOURCES, build_activity, build_canonical, build_golden
+from crm_pipelines.defs.golden_logic import (ACTIVITY_OBJECTS, CONTACT_SOURCES, build_activity, build_canonical,
+                                             build_golden, publish_golden)
 from crm_pipelines.defs.ingest import raw_asset_key
 from crm_pipelines.defs.markdown import md_table
 from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
@@ -18,14 +17,15 @@ XREF = dg.AssetKey("golden_contact_xref")
 EXPLANATIONS = dg.AssetKey("match_explanations")
 REVIEW = dg.AssetKey("match_review_queue")
 ACTIVITY = dg.AssetKey("golden_contact_activity")
+RESOLUTION = dg.AssetKey("golden_resolution")
 
 _PREVIEW = ["golden_id", "kind", "first_name", "last_name", "company_name", "email", "phone", "city",
             "member_count", "sources"]
 
 
-def _count(engine: sa.Engine, table: str, tenant_id: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.text(f"select count(*) from {table} where tenant_id = :t"), {"t": tenant_id}).scalar_one()
+def _rows(conn: sa.Connection, sql: str, tenant_id: str, tuples: bool = False) -> list:
+    result = conn.execute(sa.text(sql), {"t": tenant_id})
+    return [tuple(r) for r in result] if tuples else [dict(r._mapping) for r in result]
 
 
 def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -45,51 +45,67 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             "unchanged_skipped": stats.unchanged, "removed": stats.removed, "rejected": stats.rejected,
             "per_source": dg.MetadataValue.json(stats.per_source), "dagster/table_name": "canonical_contacts"})
 
+    @dg.asset(key=RESOLUTION, deps=[CANONICAL], kinds={"python", "table"}, pool="crm_golden", **common)
+    def golden_resolution(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                          sources: SourcesResource) -> dg.MaterializeResult:
+        """Fuzzy-merge the tenant's canonical contacts (blocking, Fellegi-Sunter scoring with m/u
+        estimated from the data, non-chaining clustering, vetoes, steward overrides, stable ids,
+        survivorship) into the staging tables (``stg_*``). Blocking checks run on the staged result;
+        only then is it published as the golden tables."""
+        tenant_id = context.partition_key
+        resolution = build_golden(warehouse.engine, tenant_id, sources.tenants().get(tenant_id).matching)
+        stats = {k: (float(v) if isinstance(v, float) else int(v) if hasattr(v, "__int__") else str(v))
+                 for k, v in resolution.stats.items()}
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": len(resolution.golden_contacts), "staged_xref_rows": len(resolution.xref),
+            "match_stats": dg.MetadataValue.json(stats),
+            "timings_s": dg.MetadataValue.json({k: round(v, 3) for k, v in resolution.timings.items()})})
+
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(GOLDEN, deps=[CANONICAL], kinds={"python", "table"}, owners=[OWNER],
+            dg.AssetSpec(GOLDEN, deps=[RESOLUTION], kinds={"python", "table"}, owners=[OWNER],
                          description="One golden contact per real person or organization per tenant: survived "
                                      "fields with provenance (which source record won, by which rule), typed "
                                      "e-mail and phone sets, stable golden ids."),
-            dg.AssetSpec(XREF, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(XREF, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
                          description="Cross-reference: every canonical source record -> its golden id, how and "
                                      "when it was linked. Merged-away ids stay resolvable in golden_aliases."),
-            dg.AssetSpec(EXPLANATIONS, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(EXPLANATIONS, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
                          description="Why records were merged: per accepted or queued pair the comparison level "
                                      "and weight of every field, the total weight and the match probability."),
-            dg.AssetSpec(REVIEW, deps=[CANONICAL], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(REVIEW, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
                          description="Pairs in the grey band between the review and auto-merge thresholds, for "
                                      "a steward to decide (must-link / cannot-link in match_overrides)."),
         ],
         partitions_def=partitions, group_name=GOLDEN_GROUP, pool="crm_golden",
     )
-    def golden_contacts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource):
-        """Fuzzy-merge canonical contacts into golden contacts and publish them atomically per tenant."""
+    def golden_contacts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        """Publish the staged golden tables of the tenant atomically (after the blocking checks passed)."""
         tenant_id = context.partition_key
-        matching = sources.tenants().get(tenant_id).matching
-        resolution = build_golden(warehouse.engine, tenant_id, matching)
-        golden = resolution.golden_contacts
-        preview = md_table(golden[[c for c in _PREVIEW if c in golden]].head(10).to_dict("records"))
-        stats = {k: (float(v) if isinstance(v, float) else int(v) if hasattr(v, "__int__") else str(v))
-                 for k, v in resolution.stats.items()}
+        counts = publish_golden(warehouse.engine, tenant_id)
+        with warehouse.engine.connect() as conn:
+            preview = _rows(conn, f"select {', '.join(_PREVIEW)} from golden_contacts where tenant_id = :t "
+                                  "order by member_count desc, golden_id limit 10", tenant_id)
+            methods = dict(_rows(conn, "select link_method, count(*) from golden_contact_xref where tenant_id = :t "
+                                       "group by link_method", tenant_id, tuples=True))
+            decisions = dict(_rows(conn, "select decision, count(*) from match_pairs where tenant_id = :t "
+                                         "group by decision", tenant_id, tuples=True))
+            weakest = _rows(conn, "select source_a, source_id_a, source_b, source_id_b, match_probability, decision, "
+                                  "explanation from match_pairs where tenant_id = :t and decision = 'auto_merge' "
+                                  "order by match_probability limit 5", tenant_id)
+            review = _rows(conn, "select source_a, source_id_a, source_b, source_id_b, match_probability, reason "
+                                 "from match_review_queue where tenant_id = :t order by match_probability desc "
+                                 "limit 10", tenant_id)
         yield dg.MaterializeResult(asset_key=GOLDEN, metadata={
-            "dagster/row_count": len(golden), "preview": dg.MetadataValue.md(preview),
-            "match_stats": dg.MetadataValue.json(stats),
-            "timings_s": dg.MetadataValue.json({k: round(v, 3) for k, v in resolution.timings.items()})})
+            "dagster/row_count": counts["golden_contacts"], "preview": dg.MetadataValue.md(md_table(preview)),
+            "aliases": counts["aliases"]})
         yield dg.MaterializeResult(asset_key=XREF, metadata={
-            "dagster/row_count": len(resolution.xref),
-            "link_methods": dg.MetadataValue.json(resolution.xref["link_method"].value_counts().to_dict())})
-        pairs = resolution.pairs
-        sample = pairs.sort_values("match_probability").head(5) if len(pairs) else pairs
+            "dagster/row_count": counts["xref"], "link_methods": dg.MetadataValue.json(methods)})
         yield dg.MaterializeResult(asset_key=EXPLANATIONS, metadata={
-            "dagster/row_count": len(pairs),
-            "decisions": dg.MetadataValue.json(pairs["decision"].value_counts().to_dict() if len(pairs) else {}),
-            "weakest_merges": dg.MetadataValue.md(md_table(sample.to_dict("records"), [
-                "source_a", "source_id_a", "source_b", "source_id_b", "match_probability", "decision",
-                "explanation"]))})
+            "dagster/row_count": counts["pairs"], "decisions": dg.MetadataValue.json(decisions),
+            "weakest_auto_merges": dg.MetadataValue.md(md_table(weakest))})
         yield dg.MaterializeResult(asset_key=REVIEW, metadata={
-            "dagster/row_count": len(resolution.review_queue),
-            "preview": dg.MetadataValue.md(md_table(resolution.review_queue.head(10).to_dict("records")))})
+            "dagster/row_count": counts["review_queue"], "preview": dg.MetadataValue.md(md_table(review))})
 
     @dg.asset(key=ACTIVITY, deps=[XREF, *(raw_asset_key(s, spec.name) for s, spec in ACTIVITY_OBJECTS)],
               kinds={"python", "table"}, **common)
@@ -101,4 +117,4 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         return dg.MaterializeResult(metadata={
             "dagster/row_count": len(activity), "preview": dg.MetadataValue.md(md_table(top.to_dict("records")))})
 
-    return [canonical_contacts, golden_contacts, golden_contact_activity]
+    return [canonical_contacts, golden_resolution, golden_contacts, golden_contact_activity]

@@ -16,8 +16,14 @@ from crm_pipelines.quality.golden_health import GoldenTables, HealthThresholds, 
 
 def golden_checks(partitions: dg.PartitionsDefinition, golden_key: dg.AssetKey,
                   tables: GoldenTables = GoldenTables(), thresholds: HealthThresholds = HealthThresholds(),
-                  additional_deps: list[dg.AssetKey] | None = None) -> list[dg.AssetChecksDefinition]:
-    @dg.asset_check(asset=golden_key, name=CHECK_GOLDEN_ISOLATION, blocking=True, partitions_def=partitions,
+                  additional_deps: list[dg.AssetKey] | None = None, isolation_key: dg.AssetKey | None = None,
+                  isolation_tables: GoldenTables | None = None) -> list[dg.AssetChecksDefinition]:
+    """``isolation_key``/``isolation_tables``: where the blocking isolation check runs (the staged
+    resolution, so a violation stops the publish); by default the golden table itself."""
+    isolation_tables = isolation_tables or tables
+
+    @dg.asset_check(asset=isolation_key or golden_key, name=CHECK_GOLDEN_ISOLATION, blocking=True,
+                    partitions_def=partitions,
                     additional_deps=additional_deps or None)
     def golden_tenant_isolation(context: dg.AssetCheckExecutionContext,
                                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -26,7 +32,7 @@ def golden_checks(partitions: dg.PartitionsDefinition, golden_key: dg.AssetKey,
         id. Anything downstream of the golden table is not published in the same run while it fails."""
         tenant = context.partition_key
         with warehouse.engine.connect() as conn:
-            violations = isolation_violations(conn, tenant, tables)
+            violations = isolation_violations(conn, tenant, isolation_tables)
         metadata = {"tenant": tenant, "violations": len(violations),
                     "violation_list": dg.MetadataValue.md(md_table(violations, limit=50))}
         if violations:

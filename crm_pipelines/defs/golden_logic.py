@@ -24,6 +24,7 @@ from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_records, read_tenant_frame, replace_tenant_rows,
                                             to_records)
+from crm_pipelines.warehouse.staging import STAGING, publish
 from crm_pipelines.warehouse.tables import raw_table
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
@@ -95,14 +96,12 @@ def _empty_resolution() -> Resolution:
                       pairs=empty(gt.match_pairs), review_queue=empty(gt.match_review_queue))
 
 
-GOLDEN_OUTPUTS = {  # resolution attribute -> table, replaced as a whole per tenant
-    "golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
-    "pairs": gt.match_pairs, "review_queue": gt.match_review_queue}
-
-
 def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None,
                  now: dt.datetime | None = None):
-    """Resolve one tenant and publish every golden table atomically; returns the Resolution."""
+    """Resolve one tenant and write the result to the staging tables (one transaction).
+
+    Nothing is visible to readers of the golden tables until ``publish_golden`` runs, after the
+    blocking checks on the staged data passed."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.connect() as conn:
         contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS)
@@ -119,13 +118,16 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     else:  # nothing live to resolve (e.g. every source unconfigured): publish empty golden tables
         resolution = _empty_resolution()
     with engine.begin() as conn:
-        for attribute, table in GOLDEN_OUTPUTS.items():
+        for attribute, table in STAGING.items():
             frame = getattr(resolution, attribute)
-            if len(frame) and "tenant_id" in frame and set(frame["tenant_id"].unique()) - {tenant_id}:
-                raise RuntimeError(f"refusing to publish {table.name}: rows of another tenant")
             replace_tenant_rows(conn, table, tenant_id, to_records(frame, table))
-        insert_records(conn, gt.golden_link_history, to_records(resolution.link_history, gt.golden_link_history))
     return resolution
+
+
+def publish_golden(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
+    """Staged golden tables of the tenant become the published ones, atomically."""
+    with engine.begin() as conn:
+        return publish(conn, tenant_id)
 
 
 STATUS_COLUMNS = ("voucher_status", "task_status", "status")

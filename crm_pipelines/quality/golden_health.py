@@ -53,7 +53,9 @@ def isolation_violations(conn: sa.Connection, tenant_id: str, tables: GoldenTabl
     * ``xref_golden_other_tenant``: an xref row of this tenant names a golden id that this tenant
       does not have but another tenant does;
     * ``xref_record_other_tenant``: an xref row of this tenant links a source record that this
-      tenant's canonical contacts do not hold but another tenant's do (a foreign record in our golden).
+      tenant's canonical contacts do not hold but another tenant's do (a foreign record in our golden);
+    * ``golden_id_of_other_tenant``: a golden id of this tenant also exists at another tenant (in this
+      table or the published golden table). Ids are minted per tenant, so only corruption shares one.
     """
     if not _exists(conn, tables.golden, tables.xref):
         return []
@@ -66,6 +68,15 @@ def isolation_violations(conn: sa.Connection, tenant_id: str, tables: GoldenTabl
              .outerjoin(own_g, sa.and_(own_g.c.golden_id == x.c.golden_id, own_g.c.tenant_id == tenant_id))
              .where(x.c.tenant_id == tenant_id, own_g.c.golden_id.is_(None)).limit(limit))
     out += [{"kind": "xref_golden_other_tenant", **dict(r._mapping)} for r in conn.execute(query)]
+    own = _t(tables.golden, "tenant_id", "golden_id").alias("own")
+    for other_name in dict.fromkeys((tables.golden, "golden_contacts")):
+        if not _exists(conn, other_name):
+            continue
+        other = _t(other_name, "tenant_id", "golden_id").alias("other")
+        query = (sa.select(own.c.golden_id, other.c.tenant_id.label("other_tenant"))
+                 .join(other, sa.and_(other.c.golden_id == own.c.golden_id, other.c.tenant_id != tenant_id))
+                 .where(own.c.tenant_id == tenant_id).limit(limit))
+        out += [{"kind": "golden_id_of_other_tenant", **dict(r._mapping)} for r in conn.execute(query)]
     if _exists(conn, tables.canonical):
         c = _t(tables.canonical, "tenant_id", "source", "source_id")
         own_c, other_c = c.alias("own_c"), c.alias("other_c")

@@ -74,3 +74,42 @@ def test_demo_matching_against_ground_truth_and_isolation(tmp_path):
     shared = frame(url, "select x1.golden_id from golden_contact_xref x1 join golden_contact_xref x2 "
                         "on x1.golden_id = x2.golden_id and x1.tenant_id <> x2.tenant_id")
     assert shared.empty
+
+
+@pytest.mark.slow
+def test_isolation_failure_on_the_staged_result_stops_the_publish(tmp_path, monkeypatch):
+    """A tenant's xref corrupted with another tenant's golden id: the resolver carries it forward into
+    the staged result, the blocking isolation check fails, and the published golden tables stay as they were."""
+    from crm_pipelines_tests.defs.tenants_files import lexware_tenants
+    from crm_pipelines_tests.sources.lexware_fixtures import KEY, make_emulator
+
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    emulator = make_emulator(contacts=12, vouchers=3, tenant="t1")
+    emulator.accounts["t2"] = {"contacts": [dict(c) for c in emulator.accounts["t1"]["contacts"]], "vouchers": []}
+    emulator.keys["key-t2"] = "t2"
+    monkeypatch.setenv("LEXWARE_KEY_T1", KEY)
+    monkeypatch.setenv("LEXWARE_KEY_T2", "key-t2")
+    with emulator.serve() as server, dg.DagsterInstance.ephemeral() as instance:
+        defs = build_definitions(lexware_tenants(tmp_path / "t.yaml", {"t1": server.base_url, "t2": server.base_url}), url)
+        job = defs.resolve_job_def(FULL_PIPELINE_JOB)
+        for tenant in ("t1", "t2"):
+            assert job.execute_in_process(partition_key=tenant, instance=instance, raise_on_error=False).success
+        foreign = frame(url, "select golden_id from golden_contacts where tenant_id = 't2' limit 1")["golden_id"][0]
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            victim = conn.execute(sa.text("select golden_id from golden_contacts where tenant_id = 't1' "
+                                          "order by golden_id limit 1")).scalar_one()
+            conn.execute(sa.text("update golden_contact_xref set golden_id = :f where tenant_id = 't1' and "
+                                 "golden_id = :v"), {"f": foreign, "v": victim})
+            conn.execute(sa.text("update golden_contacts set golden_id = :f where tenant_id = 't1' and "
+                                 "golden_id = :v"), {"f": foreign, "v": victim})
+        engine.dispose()
+        before = frame(url, "select * from golden_contacts where tenant_id = 't1' order by golden_id")
+        result = job.execute_in_process(partition_key="t1", instance=instance, raise_on_error=False)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["golden_tenant_isolation"].passed
+    assert "golden_id_of_other_tenant" in checks["golden_tenant_isolation"].metadata["violation_list"].value
+    published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "golden_resolution" in published and "golden_contacts" not in published
+    after = frame(url, "select * from golden_contacts where tenant_id = 't1' order by golden_id")
+    pd.testing.assert_frame_equal(before, after)

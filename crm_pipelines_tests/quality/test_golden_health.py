@@ -68,3 +68,13 @@ def test_health_problems(tmp_path):
     assert figures["reject_share"] == 0.25
     assert len(report["problems"]) == 5
     assert sa is not None
+
+
+def test_a_golden_id_held_by_two_tenants_is_flagged(tmp_path):
+    engine = make_warehouse(tmp_path)
+    _golden(engine, "t1", "GSAME", [("hero", "1")])
+    _golden(engine, "t2", "GSAME", [("hero", "2")])
+    _golden(engine, "t2", "GOWN", [("hero", "4")])
+    with engine.connect() as conn:
+        kinds = {(v["kind"], v["other_tenant"], v["golden_id"]) for v in isolation_violations(conn, "t1")}
+    assert kinds == {("golden_id_of_other_tenant", "t2", "GSAME")}

@@ -1,0 +1,40 @@
+"""Staging copies of the golden tables: a resolution is written here first, checked, then published.
+
+Publishing copies one tenant's staged rows into the published tables in one transaction, so a
+blocking check on the staged data stops a bad golden table from ever becoming visible.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crm_pipelines.warehouse import golden_tables as gt
+from crm_pipelines.warehouse.schema import metadata
+
+PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
+             "pairs": gt.match_pairs, "review_queue": gt.match_review_queue, "link_history": gt.golden_link_history}
+APPENDED = {"link_history"}  # history is appended on publish; everything else is replaced per tenant
+
+
+def _staging_copy(table: sa.Table) -> sa.Table:
+    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.autoincrement)
+               for c in table.c]
+    return sa.Table(f"stg_{table.name}", metadata, *columns, comment=f"staging for {table.name}")
+
+
+STAGING = {name: _staging_copy(table) for name, table in PUBLISHED.items()}
+
+
+def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
+    """Inside the caller's transaction: staged rows of the tenant become the published rows."""
+    counts = {}
+    for name, published in PUBLISHED.items():
+        staged = STAGING[name]
+        columns = [c.name for c in published.c if not (c.primary_key and c.autoincrement is True)]
+        if name not in APPENDED:
+            conn.execute(published.delete().where(published.c.tenant_id == tenant_id))
+        conn.execute(published.insert().from_select(
+            columns, sa.select(*(staged.c[c] for c in columns)).where(staged.c.tenant_id == tenant_id)))
+        counts[name] = conn.execute(sa.select(sa.func.count()).select_from(published).where(
+            published.c.tenant_id == tenant_id)).scalar_one()
+    return counts
