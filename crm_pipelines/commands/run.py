@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown tenant(s): {', '.join(unknown)}; configured: {', '.join(tenants)}", file=sys.stderr)
         return 2
-    failed_steps, failed_blocking, evaluations = [], [], []
+    failed_steps, failed_blocking, evaluations, broken = [], [], [], False
     with dg.DagsterInstance.get() as instance:
         for tenant in selected:
             started = time.monotonic()
@@ -48,7 +48,11 @@ def main(args: argparse.Namespace) -> int:
                                             tags={TAG_TENANT: tenant})
             for event in result.all_events:
                 if event.is_step_failure:
-                    failed_steps.append(f"{tenant}: {event.step_key}: {event.event_specific_data.error.message.strip()[:300]}")
+                    error = event.event_specific_data.error
+                    causes = [error, *(_chain(error))]
+                    check_failure = any(c.cls_name == "DagsterAssetCheckFailedError" for c in causes)
+                    broken = broken or not check_failure
+                    failed_steps.append(f"{tenant}: {event.step_key}: {causes[-1].message.strip()[:300]}")
             for evaluation in result.get_asset_check_evaluations():
                 evaluations.append((tenant, evaluation))
                 if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
@@ -56,6 +60,13 @@ def main(args: argparse.Namespace) -> int:
             print(f"run {result.run_id} for tenant {tenant}: {'succeeded' if result.success else 'had failures'} "
                   f"in {time.monotonic() - started:.1f}s")
     print_summary(selected, evaluations, failed_steps, settings.warehouse_url(), home)
-    if failed_steps and any("check" not in s for s in failed_steps):
+    if broken:  # an asset failed (not just a data-quality finding)
         return 1
     return 1 if (args.strict and failed_blocking) else 0
+
+
+def _chain(error):
+    """The causes of a serialized error, outermost first."""
+    while error is not None and (error.cause or error.context):
+        error = error.cause or error.context
+        yield error
