@@ -44,8 +44,9 @@ def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, 
     }, columns=HISTORY_COLUMNS)
     # alias-only changes (the record's id was folded into another) are relinks too; already covered above
     if state is not None and len(state.xref):
-        cur = set(zip(xref["source"].astype(str), xref["source_id"].astype(str)))
-        gone = state.xref[[(s, i) not in cur for s, i in zip(state.xref["source"].astype(str), state.xref["source_id"].astype(str))]]
+        cur = pd.MultiIndex.from_arrays([xref["source"].astype(str), xref["source_id"].astype(str)])
+        old_keys = pd.MultiIndex.from_arrays([state.xref["source"].astype(str), state.xref["source_id"].astype(str)])
+        gone = state.xref[~old_keys.isin(cur)]
         if len(gone):
             hist = pd.concat([hist, pd.DataFrame({
                 "tenant_id": tenant_id, "source": gone["source"].to_numpy(), "source_id": gone["source_id"].to_numpy(),

@@ -122,10 +122,12 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
     hashed = pd.util.hash_pandas_object(surv.drop(columns=["provenance", "parent_golden_id"]).astype(str), index=False)
     surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
-    surv["created_at"] = [created.get(g, stamp) for g in surv["golden_id"]]
+    gids = surv["golden_id"].to_numpy(dtype=object).tolist()
+    surv["created_at"] = [created.get(g, stamp) for g in gids]
     prev_hash = previous.golden_hashes if previous else {}
     prev_upd = previous.updated_at if previous else {}
-    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp for g, h in zip(surv["golden_id"], surv["content_hash"])]
+    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp
+                          for g, h in zip(gids, surv["content_hash"].to_numpy(dtype=object).tolist())]
     golden_contacts = surv[GOLDEN_COLUMNS]
     timings["survive"] = time.perf_counter() - t0
     timings["survive_cpu"] = time.process_time() - c0
