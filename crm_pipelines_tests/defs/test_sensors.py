@@ -9,8 +9,9 @@ import pytest
 
 from crm_pipelines.defs.build import build_definitions
 from crm_pipelines.defs.constants import TAG_SOURCE, TAG_TENANT, TAG_TRIGGER
-from crm_pipelines.defs.resources import SourcesResource
+from crm_pipelines.defs.resources import SourcesResource, in_process_emulator
 from crm_pipelines.defs.sensors import ProbeResult, coerce, plan
+from crm_pipelines.settings import DEMO_TENANTS_FILE
 from crm_pipelines_tests.defs.quality_defs import tenants_file
 
 CHANGES: dict[str, int] = {}  # tenant -> records changed since the last probe (set by the tests)
@@ -85,3 +86,28 @@ def test_coerce_accepts_simple_answers():
     assert coerce((0, "tok"), "now") == ProbeResult(0, "tok")
     assert coerce(True, "now") == ProbeResult(1, "now")
 
+
+
+def test_change_sensor_probes_the_demo_connectors(tmp_path):
+    """The real weclapp, monday.com and Microsoft 365 probes against the in-process emulators."""
+    demo = build_definitions(DEMO_TENANTS_FILE, f"sqlite:///{tmp_path}/w.sqlite")
+    sensor = demo.resolve_sensor_def("source_change_sensor")
+
+    def tick(cursor):
+        return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, repository_def=demo.get_repository_def(),
+                                                            resources={"sources": SourcesResource(
+                                                                tenants_file=str(DEMO_TENANTS_FILE))}))
+
+    first = tick(None)
+    assert first.run_requests == [] and {"bau-mueller|monday", "bau-mueller|ms365", "bau-mueller|weclapp"} <= set(
+        json.loads(first.cursor)["tokens"])
+    second = tick(first.cursor)
+    assert second.run_requests == []
+    in_process_emulator("weclapp").touch("bau-mueller", "contacts", 3)
+    third = tick(second.cursor)
+    assert [(r.partition_key, r.tags[TAG_SOURCE]) for r in third.run_requests] == [("bau-mueller", "weclapp")]
+    in_process_emulator("ms365").delete("agentur-weber", "contacts", 1)
+    in_process_emulator("monday").touch("salon-schneider", "contacts", 1)
+    fourth = tick(third.cursor)
+    assert sorted((r.partition_key, r.tags[TAG_SOURCE]) for r in fourth.run_requests) == [
+        ("agentur-weber", "ms365"), ("salon-schneider", "monday")]

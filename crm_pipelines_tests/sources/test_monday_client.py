@@ -195,3 +195,19 @@ def test_client_over_a_real_http_socket():
         second = connector.fetch("contacts", first.cursor)
     assert len(first.records) == 130 and set(touched) <= set(ids(second)) and len(second.records) <= 2 + 2
     assert {s for *_, s in emulator.log} == {200}
+
+
+def test_probe_changes_counts_boards_with_items_updated_since_the_token():
+    emulator = quiet(30, 10)
+    changed, token = connect(emulator).probe_changes(None)
+    assert changed == 0 and token.endswith("Z") and emulator.charges == []  # a baseline asks nothing
+    probe = connect(emulator)
+    assert probe.probe_changes(token) == (0, probe.probe_changes(token)[1])
+    assert probe.http.requests == 4  # one items_page(limit: 1) of ids per board
+    emulator.touch("t1", "contacts", 3)  # three items of the first board
+    changed, later = connect(emulator).probe_changes(token)
+    assert changed == 1 and later >= token
+    emulator.add_item("t1", "222")
+    assert connect(emulator).probe_changes(token)[0] == 2
+    with pytest.raises(SourceError, match="not found"):
+        connect(emulator, boards=board_options("111") + [{"board_id": "999", "role": "customer"}]).probe_changes(token)

@@ -37,6 +37,8 @@ FIRST = ("query ($board: [ID!], $limit: Int, $params: ItemsQuery) { %s"
 NEXT = ("query ($cursor: String!, $limit: Int) { %s"
         "next_items_page(limit: $limit, cursor: $cursor) { cursor items { %s } } }")
 CONFIRM = "query ($ids: [ID!]) { items(ids: $ids, limit: 100) { id state board { id } } }"
+PROBE = ("query ($board: [ID!], $params: ItemsQuery) { %s"
+         "boards(ids: $board) { items_page(limit: 1, query_params: $params) { items { id } } } }")
 _FIRST_PAGE = ""
 
 
@@ -124,6 +126,27 @@ class MondayConnector:
             alive |= {str(i["id"]) for i in data.get("items") or [] if i.get("state") == "active"
                       and str((i.get("board") or {}).get("id")) == candidates.get(str(i["id"]))}
         return set(candidates) - alive
+
+    # -- change probe -------------------------------------------------------------------------
+    def probe_changes(self, since: str | None) -> tuple[int, str]:
+        """For the change sensor: the number of configured boards with at least one item updated at or
+        after ``since`` (ISO UTC), one ``items_page(limit: 1)`` of ids per board. The next token is the
+        probe's start, whole seconds (as ``updated_at``), taken before asking: nothing slips between two
+        probes; an edit in that very second may be reported twice. Deleted items are not seen."""
+        token = _iso(dt.datetime.now(dt.timezone.utc))
+        if since is None:
+            return 0, token
+        params = {"rules": [{"column_id": "__last_updated__", "compare_value": ["EXACT", _iso(_parse(since))],
+                             "operator": "greater_than_or_equals", "compare_attribute": "UPDATED_AT"}]}
+        query = PROBE % (COMPLEXITY if self.options.request_complexity else "")
+        changed = 0
+        for board in self.options.boards:
+            endpoint = f"POST /v2 change probe board {board.board_id}"
+            data = self._post(endpoint, query, {"board": [board.board_id], "params": params})
+            if not data.get("boards"):
+                raise self.http.error(endpoint, 200, f"board {board.board_id} not found or not accessible")
+            changed += bool(data["boards"][0]["items_page"]["items"])
+        return changed, token
 
     # -- fetch --------------------------------------------------------------------------------
     def fetch(self, object_name: str, cursor: dict | None) -> FetchResult:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from pydantic import Field
 from crm_pipelines.sources._http import HttpClient, RetryPolicy, SourceError, TokenBucket, linked_pages
 from crm_pipelines.sources.base import ConnectContext, FetchResult, SourceOptions
 from crm_pipelines.sources.ms365.auth import DEFAULT_TOKEN_URL, GRAPH_SCOPE, TokenProvider, graph_error_detail
+from crm_pipelines.sources.ms365.probe import probe_changes
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 RESYNC_CODES = ("syncstatenotfound", "resyncrequired", "syncstateinvalid")
@@ -147,10 +149,12 @@ class Ms365Connector:
             raise self.boxes[upn.lower()].http.error(endpoint, 200, "delta round ended without @odata.deltaLink")
         return list(records.values()), sorted(removed), delta_link
 
-    def _rounds(self, links: dict[str, str]) -> dict[str, tuple[list[dict], list[str], str]]:
-        folders = self.folders()
+    def _rounds(self, links: dict[str, str], round_fn: Callable[[str, str, str | None], Any] | None = None
+                ) -> dict[str, Any]:
+        """``round_fn(upn, folder, link)`` (default ``delta_round``) for every folder, in the pool."""
+        folders, round_fn = self.folders(), round_fn or self.delta_round
         with ThreadPoolExecutor(max_workers=min(self.options.max_workers, max(1, len(folders)))) as pool:
-            futures = {f"{upn}/{folder}": pool.submit(self.delta_round, upn, folder, links.get(f"{upn}/{folder}"))
+            futures = {f"{upn}/{folder}": pool.submit(round_fn, upn, folder, links.get(f"{upn}/{folder}"))
                        for upn, folder in folders}
         errors = [f.exception() for f in futures.values() if f.exception() is not None]
         if any(isinstance(e, _Resync) for e in errors):
@@ -158,6 +162,10 @@ class Ms365Connector:
         if errors:
             raise errors[0]
         return {key: f.result() for key, f in futures.items()}
+
+    def probe_changes(self, since: str | None) -> tuple[int, str]:
+        """For the change sensor: contacts changed or removed since ``since`` (see ``probe.py``)."""
+        return probe_changes(self, since)
 
     def fetch(self, object_name: str, cursor: dict | None) -> FetchResult:
         if object_name != "contacts":
