@@ -10,6 +10,7 @@ position; a tick probes pairs until ``TICK_BUDGET_SECONDS`` is spent and resumes
 """
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -23,6 +24,11 @@ from crm_pipelines.defs.resources import SourcesResource
 from crm_pipelines.defs.schedules import run_tags
 
 TICK_BUDGET_SECONDS = 40.0  # Dagster cuts sensor evaluations off after about 60 s
+
+
+def _short(token: str | None) -> str:
+    """Run keys stay short: a delta token can be a JSON object of long links."""
+    return hashlib.sha256(str(token).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def build_change_sensor(tenant_sources: list[tuple[str, str]], job_for_source: d
         """Change-driven syncs per tenant and source (cursor: one token per tenant/source)."""
         state = json.loads(context.cursor) if context.cursor else {}
         changed, state = plan(pairs, state, probe_with(sources, context.log))
-        requests = [dg.RunRequest(run_key=f"change:{source}:{tenant}:{token}", job_name=job_for_source[source].name,
+        requests = [dg.RunRequest(run_key=f"change:{source}:{tenant}:{_short(token)}", job_name=job_for_source[source].name,
                                   partition_key=tenant, tags=run_tags(
                                       tenant, job_for_source[source].tags.get(TAG_SOURCE, source), "change_sensor"))
                     for tenant, source, token in changed]

@@ -121,7 +121,8 @@ def test_complexity_budget_errors_are_waited_out(style, status):
     result = connect(emulator, boards=board_options("111"), page_size=10, sleep=clock.sleep).fetch("contacts", None)
     assert len(result.records) == 50 and emulator.budget_errors >= 1
     assert status in [s for *_, s in emulator.log]
-    assert all(40 <= s <= 60 for s in clock.sleeps), "waits come from the server's reset hint"
+    hinted = [s for s in clock.sleeps if s >= 1.0]  # sub-second sleeps are the client's own pacing
+    assert hinted and all(40 <= s <= 60 for s in hinted), "waits come from the server's reset hint"
 
 
 def test_sdk_pacing_keeps_under_the_budget():
