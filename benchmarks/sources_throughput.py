@@ -22,6 +22,15 @@ from crm_pipelines.sources.base import ConnectContext  # noqa: E402
 from crm_pipelines.sources.registry import SOURCES  # noqa: E402
 
 
+# Option overrides for the measurement, stated rather than hidden:
+# - every record grown for the benchmark is stamped within the same minute, so the overlap windows
+#   (a guard against clock skew between client and server) would re-read them all; with one clock
+#   (the emulator's) no overlap is needed;
+# - HERO's real limit is unconfirmed and the client's default pace (4/s) stays below the emulated
+#   5/s on purpose; the benchmark paces at 4.8/s to show how close the client can get.
+BENCH_OPTIONS = {"weclapp": {"overlap_ms": 0}, "monday": {"overlap_seconds": 0}, "hero": {"requests_per_second": 4.8}}
+
+
 def _tenant_for(source: str):
     for tenant in load_tenants().tenants:
         if source in tenant.sources:
@@ -31,13 +40,14 @@ def _tenant_for(source: str):
 
 def _connect(source, tenant, emulator):
     resolved = resolve_source(tenant, source.name)
+    options = resolved.options.model_copy(update=BENCH_OPTIONS.get(source.name, {}))
     transport = emulator.transport() if hasattr(emulator, "transport") else None
     host = f"http://{source.name}.emulator"
     base = resolved.config.base_url.replace(f"emulator://{source.name}", host) if transport is not None \
         else resolved.config.base_url
     extra = {k: v.replace(f"emulator://{source.name}", host) for k, v in resolved.config.urls.items()}
     return source.connect(ConnectContext(tenant_id=tenant.id, base_url=base, credentials=dict(resolved.credentials),
-                                         options=resolved.options, transport=transport, extra_urls=extra))
+                                         options=options, transport=transport, extra_urls=extra))
 
 
 def _timed_fetch(source, tenant, emulator, obj, cursor):
@@ -106,7 +116,7 @@ def main() -> int:
         print(json.dumps(rows, indent=2))
         return 0
     head = ["source", "object", "records", "requests", "seconds", "records_per_s", "requests_per_s", "limit_per_s",
-            "share_of_limit", "throttled_429", "changed", "incremental_records", "incremental_cost"]
+            "share_of_limit", "throttled_429", "changed", "incremental_records", "incremental_requests", "incremental_cost"]
     print(" | ".join(head))
     print("|".join("---" for _ in head))
     for row in rows:
