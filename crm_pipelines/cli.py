@@ -20,13 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "by Dagster. Environment: DAGSTER_HOME, CRM_WAREHOUSE_URL, CRM_TENANTS_FILE, CRM_DATA_DIR.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"crm_pipelines.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"crm_pipelines.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"crm_pipelines.commands.{name}").register(sub)
     return parser
 
 

@@ -8,19 +8,8 @@ from crm_pipelines.sources.base import SourceDefinition
 
 SOURCE_NAMES = ("hero", "monday", "ms365", "lexware", "weclapp", "calcom", "booking_db")
 
-
-def _load(name: str) -> SourceDefinition | None:
-    try:
-        module = importlib.import_module(f"crm_pipelines.sources.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"crm_pipelines.sources.{name}":
-            return None  # not built yet
-        raise
-    return getattr(module, "SOURCE", None)
-
-
 SOURCES: dict[str, SourceDefinition] = {
-    name: source for name in SOURCE_NAMES if (source := _load(name)) is not None}
+    name: importlib.import_module(f"crm_pipelines.sources.{name}").SOURCE for name in SOURCE_NAMES}
 
 
 def get_source(name: str) -> SourceDefinition:

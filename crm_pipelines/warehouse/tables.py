@@ -95,12 +95,9 @@ def raw_table(source: str, object_name: str) -> sa.Table:
     return RAW_TABLES[(source, object_name)]
 
 
-try:  # the golden tables are declared by the core's warehouse module, with their staging copies
-    importlib.import_module("crm_pipelines.warehouse.golden_tables")
-    importlib.import_module("crm_pipelines.warehouse.staging")
-except ModuleNotFoundError as exc:  # pragma: no cover - only while it is being written
-    if exc.name != "crm_pipelines.warehouse.golden_tables":
-        raise
+# the golden tables (declared beside the core's outputs) and their staging copies
+importlib.import_module("crm_pipelines.warehouse.golden_tables")
+importlib.import_module("crm_pipelines.warehouse.staging")
 
 golden_contact_activity = sa.Table(  # vouchers, tasks, ... per golden contact, across sources
     "golden_contact_activity", metadata,
