@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,16 @@ from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
 from crm_pipelines.defs.schedules import apply_freshness_policies
 
 
+def _warehouse_url(explicit: str | None):
+    """The warehouse URL may hold a password: from the environment it stays a ``dg.EnvVar`` (the UI
+    shows the variable's name, never its value); the embedded default is a local SQLite path."""
+    if explicit:
+        return explicit
+    if os.environ.get("CRM_WAREHOUSE_URL"):
+        return dg.EnvVar("CRM_WAREHOUSE_URL")
+    return settings.warehouse_url()
+
+
 def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str | None = None) -> dg.Definitions:
     tenants_path = Path(tenants_file) if tenants_file else settings.tenants_file()
     tenants = load_tenants(tenants_path)
@@ -28,7 +39,7 @@ def build_definitions(tenants_file: str | Path | None = None, warehouse_url: str
         assets=assets,
         jobs=[full_pipeline],
         resources={
-            "warehouse": WarehouseResource(url=warehouse_url or settings.warehouse_url()),
+            "warehouse": WarehouseResource(url=_warehouse_url(warehouse_url)),
             "sources": SourcesResource(tenants_file=str(tenants_path)),
         },
     )

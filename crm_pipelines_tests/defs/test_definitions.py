@@ -32,3 +32,11 @@ def test_every_source_object_has_a_documented_partitioned_asset():
         assert node.group_name and node.group_name != "default", f"{key} has no group"
         assert node.kinds, f"{key} has no kinds"
         assert node.partitions_def is not None and "bau-mueller" in node.partitions_def.get_partition_keys()
+
+
+def test_a_warehouse_url_from_the_environment_is_never_shown_in_config(monkeypatch):
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", "postgresql+psycopg2://crm:s3cret@db:5432/crm")
+    defs = build_definitions()
+    warehouse = defs.resources["warehouse"]
+    assert isinstance(warehouse.url, dg.EnvVar) and warehouse.url.env_var_name == "CRM_WAREHOUSE_URL"
+    assert warehouse.url.get_value() == "postgresql+psycopg2://crm:s3cret@db:5432/crm"

@@ -71,6 +71,8 @@ def test_a_failing_source_keeps_its_data_and_other_tenants_run(tmp_path, monkeyp
         failed = run(defs, "t1", instance)
         unconfigured = run(defs, "t2", instance)
     assert not failed.success
+    landed = {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()}
+    assert "raw/lexware/vouchers" in landed  # the tenant's other source objects are unaffected
     failure = next(e for e in failed.all_events if e.is_step_failure)
     message = failure.event_specific_data.error.message
     assert "lexware" in message and "t1" in message and "/v1/contacts" in message and "503" in message
