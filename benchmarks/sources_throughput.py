@@ -88,12 +88,12 @@ def bench_source(name: str, records: int) -> list[dict]:
             changed = 0
         inc, inc_s, inc_429, _ = _timed_fetch(source, tenant, emulator, spec.name, full.cursor)
         limit = getattr(emulator, "limit_per_second", None)
-        req_rate = server_rate if server_rate is not None else (full.requests / full_s if full_s else 0.0)
+        req_rate = server_rate  # None when fewer than 3 requests: no rate can be measured from 1 or 2
         rows.append({
             "source": name, "object": spec.name, "records": n, "requests": full.requests,
             "seconds": round(full_s, 2), "records_per_s": round(n / full_s, 1) if full_s else None,
-            "requests_per_s": round(req_rate, 2), "limit": getattr(emulator, "limit_description", "?"),
-            "limit_per_s": limit, "share_of_limit": round(req_rate / limit, 3) if limit else None,
+            "requests_per_s": round(req_rate, 2) if req_rate else None, "limit": getattr(emulator, "limit_description", "?"),
+            "limit_per_s": limit, "share_of_limit": round(req_rate / limit, 3) if limit and req_rate else None,
             "throttled_429": full_429 + inc_429, "changed": changed,
             "incremental_records": len(inc.records), "incremental_requests": inc.requests,
             "incremental_seconds": round(inc_s, 2),
