@@ -19,7 +19,7 @@ from ..matching.clustering import cluster
 from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams
 from ..matching.overrides import override_pairs
-from ..matching.comparisons import columns, has_identifier
+from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids
 from .outputs import build_history, build_pairs, build_review, build_xref, decide
@@ -77,7 +77,7 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     is_cannot = np.isin(allc, cannot_codes)
     strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
     if config.require_identifier:
-        strong &= has_identifier(sp.levels)
+        strong &= has_identifier(sp.levels) & ~weak_first_name_unconfirmed(sp.levels)
     timings["score"] = time.perf_counter() - t0
     timings["score_cpu"] = time.process_time() - c0
 

@@ -161,5 +161,17 @@ def has_identifier(levels: np.ndarray) -> np.ndarray:
     return out
 
 
+def weak_first_name_unconfirmed(levels: np.ndarray) -> np.ndarray:
+    """True where first names are only loosely similar (Jaro-Winkler 0.80-0.92 or an initial) and a
+    birthday is the only identifier: birthdays repeat across a big tenant (Hans/Hanna Müller born the
+    same day), so they confirm a typo'd first name only together with an e-mail, phone, address or id."""
+    weak = levels[:, COMPARISONS.index("first_name")] == 2
+    other = np.zeros(len(levels), bool)
+    for name, ok in IDENTIFYING.items():
+        if name != "birthday":
+            other |= np.isin(levels[:, COMPARISONS.index(name)], ok)
+    return weak & ~other
+
+
 def describe_veto(code: int) -> str | None:
     return None if code < 0 else VETO_REASONS[code]
