@@ -85,6 +85,15 @@ def _cpu() -> float:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process image: VmHWM (reset by exec, so a spawned child reports its own peak;
+    ru_maxrss would carry the parent's over), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
