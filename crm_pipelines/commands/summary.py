@@ -20,7 +20,7 @@ def table_counts(url: str, tenants: list[str]) -> dict[str, dict[str, int]]:
     try:
         with engine.connect() as conn:
             for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-                if "tenant_id" not in table.c:
+                if "tenant_id" not in table.c or table.name.startswith("stg_"):
                     continue
                 query = sa.select(table.c.tenant_id, sa.func.count()).where(table.c.tenant_id.in_(tenants))
                 if "is_deleted" in table.c and table.name.startswith("raw_"):
