@@ -45,7 +45,8 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             "unchanged_skipped": stats.unchanged, "removed": stats.removed, "rejected": stats.rejected,
             "per_source": dg.MetadataValue.json(stats.per_source), "dagster/table_name": "canonical_contacts"})
 
-    @dg.asset(key=RESOLUTION, deps=[CANONICAL], kinds={"python", "table"}, pool="crm_golden", **common)
+    @dg.asset(key=RESOLUTION, deps=[CANONICAL], kinds={"python", "table"}, pool="crm_golden",
+              metadata={"dagster/table_name": "stg_golden_contacts"}, **common)
     def golden_resolution(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                           sources: SourcesResource) -> dg.MaterializeResult:
         """Fuzzy-merge the tenant's canonical contacts (blocking, Fellegi-Sunter scoring with m/u
@@ -63,17 +64,17 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(GOLDEN, deps=[RESOLUTION], kinds={"python", "table"}, owners=[OWNER],
+            dg.AssetSpec(GOLDEN, deps=[RESOLUTION], metadata={"dagster/table_name": "golden_contacts"}, kinds={"python", "table"}, owners=[OWNER],
                          description="One golden contact per real person or organization per tenant: survived "
                                      "fields with provenance (which source record won, by which rule), typed "
                                      "e-mail and phone sets, stable golden ids."),
-            dg.AssetSpec(XREF, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(XREF, deps=[RESOLUTION], metadata={"dagster/table_name": "golden_contact_xref"}, kinds={"table"}, owners=[OWNER],
                          description="Cross-reference: every canonical source record -> its golden id, how and "
                                      "when it was linked. Merged-away ids stay resolvable in golden_aliases."),
-            dg.AssetSpec(EXPLANATIONS, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(EXPLANATIONS, deps=[RESOLUTION], metadata={"dagster/table_name": "match_pairs"}, kinds={"table"}, owners=[OWNER],
                          description="Why records were merged: per accepted or queued pair the comparison level "
                                      "and weight of every field, the total weight and the match probability."),
-            dg.AssetSpec(REVIEW, deps=[RESOLUTION], kinds={"table"}, owners=[OWNER],
+            dg.AssetSpec(REVIEW, deps=[RESOLUTION], metadata={"dagster/table_name": "match_review_queue"}, kinds={"table"}, owners=[OWNER],
                          description="Pairs in the grey band between the review and auto-merge thresholds, for "
                                      "a steward to decide (must-link / cannot-link in match_overrides)."),
         ],
@@ -108,7 +109,7 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             "dagster/row_count": counts["review_queue"], "preview": dg.MetadataValue.md(md_table(review))})
 
     @dg.asset(key=ACTIVITY, deps=[XREF, *(raw_asset_key(s, spec.name) for s, spec in ACTIVITY_OBJECTS)],
-              kinds={"python", "table"}, **common)
+              kinds={"python", "table"}, metadata={"dagster/table_name": "golden_contact_activity"}, **common)
     def golden_contact_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         """Per golden contact, its vouchers, tasks, ... across sources (linked through the xref):
         number of items, open items, total and open amounts."""
