@@ -102,12 +102,15 @@ def _union_typed(frame: pd.DataFrame, col: str, code: np.ndarray, multi: np.ndar
         same, mixed = _distinct_per_group(vals, rows, code)
         out[code[same]] = vals[same]
         acc: dict[int, dict] = {}
-        for r in mixed:
-            seen = acc.setdefault(int(code[r]), {})
-            for item in json.loads(vals[r] or "[]"):
-                seen.setdefault(item["value"], item)
+        for g, text in zip(code[mixed].tolist(), vals[mixed].tolist()):
+            seen = acc.setdefault(g, {})
+            if text and "\\" not in text and "}, {" not in text and text != "[]":
+                seen.setdefault(_first_plain(text), text[1:-1])  # one plain item: keep its JSON text
+                continue
+            for item in json.loads(text or "[]"):
+                seen.setdefault(item["value"], json.dumps(item, ensure_ascii=False))
         for g, items in acc.items():
-            out[g] = json.dumps(list(items.values()), ensure_ascii=False)
+            out[g] = "[" + ", ".join(items.values()) + "]"
     return out
 
 
