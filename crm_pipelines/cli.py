@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("run", "emulate", "dev", "checks", "dedupe", "benchmark")
+COMMANDS = ("run", "emulate", "dev", "checks", "dedupe", "benchmark", "purge_runs")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,3 +73,23 @@ def test_emulate_serves_over_http(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_purge_runs_deletes_only_old_finished_runs(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    home.mkdir(exist_ok=True)
+    from crm_pipelines.defs.build import build_definitions
+
+    with dg.DagsterInstance.get() as instance:
+        job = build_definitions().resolve_job_def("full_pipeline")
+        run = job.execute_in_process(partition_key="salon-schneider", instance=instance, raise_on_error=False,
+                                     asset_selection=[dg.AssetKey(["raw", "calcom", "event_types"])])
+    assert cli("purge-runs", "--older-than-days", "1", env={"DAGSTER_HOME": str(home)}).stdout.startswith(
+        "deleted 0 ")  # the run is younger than a day
+    dry = cli("purge-runs", "--older-than-days", "-1", "--dry-run", env={"DAGSTER_HOME": str(home)})
+    assert "would delete 1 " in dry.stdout
+    result = cli("purge-runs", "--older-than-days", "-1", env={"DAGSTER_HOME": str(home)})
+    assert result.returncode == 0 and "deleted 1 " in result.stdout
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(run.run_id) is None
