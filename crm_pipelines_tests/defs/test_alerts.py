@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from crm_pipelines.alerts.slack import Alert, SlackError, SlackWebhook, format_alert
 from crm_pipelines.alerts.state import Observation, transitions
 from crm_pipelines.defs.alerts import SlackResource, evaluate_alerts
-from crm_pipelines_tests.defs.test_checks import _booking_defs, _run
+from crm_pipelines_tests.defs.test_checks import _booking_defs
 from crm_pipelines_tests.quality.booking_rows import booking_world, make_warehouse
 
 SECRET_PATH = "/services/T000/B000/very-secret-token"

@@ -29,6 +29,7 @@ def test_demo_tenant_golden_tables(tmp_path):
         first = job.execute_in_process(partition_key="salon-schneider", instance=instance, raise_on_error=False)
         ids_before = frame(url, "select source, source_id, golden_id from golden_contact_xref")
         second = job.execute_in_process(partition_key="salon-schneider", instance=instance, raise_on_error=False)
+    assert first.success and second.success
     ran = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events() if e.asset_key}
     assert {"canonical_contacts", "golden_contacts", "golden_contact_xref", "golden_contact_activity"} <= ran
     canonical = frame(url, "select tenant_id, source, source_id from canonical_contacts where not is_deleted")

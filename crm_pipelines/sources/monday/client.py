@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from typing import Any
 
 from crm_pipelines.sources._http import HttpClient, RetryPolicy, TokenBucket, linked_pages, sleep_and_clock
 from crm_pipelines.sources.base import ConnectContext, FetchResult
