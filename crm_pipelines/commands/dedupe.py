@@ -7,6 +7,8 @@ rows that cannot be matched go to ``<out>.rejects.csv`` and a summary goes to st
 from __future__ import annotations
 
 import argparse
+import io
+import csv
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,9 +69,28 @@ def dedupe(df: pd.DataFrame, id_col: str, mapping: dict[str, str], source_col: s
     return out, norm.rejects
 
 
+def read_contacts_csv(path: str, delimiter: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """German exports often use ';' and Windows-1252: the delimiter is sniffed (',', ';', tab, '|')
+    unless given; the encoding is UTF-8 (with or without BOM), else cp1252, unless given."""
+    raw = Path(path).read_bytes()
+    if encoding is None:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
+    else:
+        text = raw.decode(encoding)
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+
+
 def _main(args: argparse.Namespace) -> int:
     mapping = parse_map(args.map)
-    df = pd.read_csv(args.input, dtype=str, keep_default_na=False)
+    df = read_contacts_csv(args.input, args.delimiter, args.encoding)
     if args.id_column not in df.columns:
         print(f"dedupe: id column {args.id_column!r} not in {args.input}", file=sys.stderr)
         return 2
@@ -93,5 +114,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--source-column")
     p.add_argument("--tenant", default="csv")
+    p.add_argument("--delimiter", help="field separator (default: sniffed among , ; tab |)")
+    p.add_argument("--encoding", help="file encoding (default: UTF-8, falling back to cp1252)")
     p.set_defaults(func=_main)
     return p

@@ -1,0 +1,39 @@
+"""`crm-pipelines dedupe` reads CSVs as German tools export them: ';' separated, Windows-1252."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from crm_pipelines.commands import dedupe
+
+ROWS = [["nr", "vorname", "nachname", "mail"], ["1", "Jürgen", "Müller", "j.mueller@example.de"],
+        ["2", "Jörg", "Weiß", "joerg@example.de"]]
+
+
+def run(tmp_path, text: bytes, *extra: str) -> pd.DataFrame:
+    source = tmp_path / "in.csv"
+    source.write_bytes(text)
+    parser = argparse.ArgumentParser()
+    dedupe.register(parser.add_subparsers())
+    args = parser.parse_args(["dedupe", str(source), "--id-column", "nr", "--map", "vorname=first_name",
+                              "--map", "nachname=last_name", "--map", "mail=email", "--out",
+                              str(tmp_path / "out.csv"), *extra])
+    assert args.func(args) == 0
+    return pd.read_csv(tmp_path / "out.csv", dtype=str)
+
+
+def test_semicolon_and_cp1252_are_detected(tmp_path):
+    out = run(tmp_path, "\r\n".join(";".join(r) for r in ROWS).encode("cp1252"))
+    assert list(out["nachname"]) == ["Müller", "Weiß"] and out["cluster_id"].notna().all()
+
+
+def test_utf8_bom_with_commas(tmp_path):
+    out = run(tmp_path, ("\ufeff" + "\n".join(",".join(r) for r in ROWS)).encode("utf-8"))
+    assert list(out["nr"]) == ["1", "2"] and list(out["vorname"]) == ["Jürgen", "Jörg"]
+
+
+def test_explicit_delimiter_wins(tmp_path):
+    out = run(tmp_path, "\n".join("|".join(r) for r in ROWS).encode(), "--delimiter", "|")
+    assert list(out["mail"]) == ["j.mueller@example.de", "joerg@example.de"]
