@@ -49,6 +49,9 @@ class MatchConfig:
     require_identifier: bool = True  # names alone (without e-mail/phone/address/ids) never auto-merge
     max_exact_component: int = 400
     seed: int = 20240501
+    # with a previous run's MatchCache: re-resolve incrementally (and carry the FS parameters) when at
+    # most this fraction of records changed, was added or was deleted; above it, a full run with EM
+    incremental_max_changed: float = 0.05
     workers: int = 2
     survivorship: SurvivorshipConfig = field(default_factory=SurvivorshipConfig)
 

@@ -37,22 +37,30 @@ class GoldenState:
     created_at: dict[str, str] = field(default_factory=dict)
     golden_hashes: dict[str, str] = field(default_factory=dict)
     updated_at: dict[str, str] = field(default_factory=dict)
+    # optional fast-path cache of the previous run (``MatchCache`` from ``Resolution.cache``, with the
+    # FS parameters, record hashes, blocking keys and scored pairs); None → full resolution
+    cache: object | None = None
 
     @classmethod
     def from_tables(cls, xref: pd.DataFrame, aliases: pd.DataFrame | None = None,
-                    golden_contacts: pd.DataFrame | None = None) -> "GoldenState":
+                    golden_contacts: pd.DataFrame | None = None, cache: object | None = None) -> "GoldenState":
         aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
-        created = xref.groupby("golden_id")["linked_at"].min().astype(str).to_dict() if len(xref) else {}
+        created = {}
+        if len(xref):  # earliest linked_at per id (sort + first: a string groupby.min runs in Python)
+            gl = pd.DataFrame({"g": xref["golden_id"].to_numpy(dtype=object), "at": xref["linked_at"].astype(str).to_numpy(dtype=object)})
+            gl = gl.sort_values("at", kind="stable").drop_duplicates("g")
+            created = dict(zip(gl["g"].tolist(), gl["at"].tolist()))
         hashes, updated = {}, {}
         if golden_contacts is not None and len(golden_contacts):
-            created.update(dict(zip(golden_contacts["golden_id"], golden_contacts["created_at"].astype(str))))
+            gids = golden_contacts["golden_id"].to_numpy(dtype=object).tolist()
+            created.update(zip(gids, golden_contacts["created_at"].astype(str).to_numpy(dtype=object).tolist()))
             if "content_hash" in golden_contacts:
-                hashes = dict(zip(golden_contacts["golden_id"], golden_contacts["content_hash"]))
-                updated = dict(zip(golden_contacts["golden_id"], golden_contacts["updated_at"].astype(str)))
-        return cls(xref[XREF_COLUMNS].copy(), aliases[ALIAS_COLUMNS].copy(), created, hashes, updated)
+                hashes = dict(zip(gids, golden_contacts["content_hash"].to_numpy(dtype=object).tolist()))
+                updated = dict(zip(gids, golden_contacts["updated_at"].astype(str).to_numpy(dtype=object).tolist()))
+        return cls(xref[XREF_COLUMNS].copy(), aliases[ALIAS_COLUMNS].copy(), created, hashes, updated, cache)
 
     def alias_map(self) -> dict[str, str]:
-        return dict(zip(self.aliases["alias_id"], self.aliases["golden_id"]))
+        return dict(zip(self.aliases["alias_id"].to_numpy(dtype=object).tolist(), self.aliases["golden_id"].to_numpy(dtype=object).tolist()))
 
     def resolve(self, golden_id: str) -> str:
         """Follow alias chains to the surviving id (an unknown id resolves to itself)."""
@@ -73,8 +81,9 @@ def _resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
 
 
 def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: GoldenState | None,
-               now: str) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
-    """Return (golden id per record, new alias rows, created_at per id, previous raw id per record)."""
+               now: str, reserved: set[str] | None = None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
+    """Return (golden id per record, new alias rows, created_at per id, previous raw id per record).
+    ``reserved``: ids in use beyond ``state`` (an incremental run passes a partial state)."""
     n = len(keys)
     state = state or GoldenState()
     prev_raw = pd.Series([None] * n, dtype=object)
@@ -107,7 +116,7 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         target_label = int(group.sort_values(["count", "label"], ascending=[False, True])["label"].iloc[0])
         alias_rows.append((tenant_id, prev_id, target_label, now))
     # mint for clusters without a previous id, from the earliest member key
-    in_use = set(state.xref["golden_id"]) | set(state.aliases["alias_id"]) | taken
+    in_use = set(state.xref["golden_id"]) | set(state.aliases["alias_id"]) | taken | (reserved or set())
     key_rank, key_values = pd.factorize(keys.to_numpy(dtype=object), sort=True)
     uniq_labels, label_code = np.unique(labels, return_inverse=True)
     earliest = np.full(len(uniq_labels), np.iinfo(np.int64).max, dtype=np.int64)

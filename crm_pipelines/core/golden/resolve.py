@@ -40,10 +40,12 @@ class Resolution:
     params: FSParams | None = None
     stats: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    cache: object | None = None  # MatchCache: what the next incremental run reuses (in memory, optional)
 
     def state(self) -> GoldenState:
-        """The GoldenState the next run starts from (same as rebuilding it from the published tables)."""
-        return GoldenState.from_tables(self.xref, self.aliases, self.golden_contacts)
+        """The GoldenState the next run starts from: the published tables plus this run's MatchCache
+        (the fast path; ``GoldenState.from_tables(xref, aliases, golden_contacts, cache=res.cache)``)."""
+        return GoldenState.from_tables(self.xref, self.aliases, self.golden_contacts, cache=self.cache)
 
 
 def _codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
@@ -52,83 +54,76 @@ def _codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
 
 def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrides: pd.DataFrame | None,
                    config: MatchConfig | None, now: datetime) -> Resolution:
+    """Resolve one tenant. With ``previous.cache`` (set by ``Resolution.state()``) and few changed
+    records, only the records touched by the change are re-blocked, re-scored, re-clustered and
+    re-survived (``stats["mode"] == "incremental"``); the outcome equals a full run with the carried
+    Fellegi-Sunter parameters."""
     config = config or MatchConfig()
     stamp = now.isoformat(timespec="seconds")
-    timings: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     tenants = contacts["tenant_id"].unique()
     if len(tenants) > 1:
         raise ValueError(f"resolve_tenant got several tenants: {sorted(map(str, tenants))[:5]}")
     tenant_id = str(tenants[0]) if len(tenants) else ""
     frame = contacts[~contacts["is_deleted"].astype(bool)].drop_duplicates(["source", "source_id"], keep="last").reset_index(drop=True)
+    keys = (frame["source"].astype(str) + "|" + frame["source_id"].astype(str)).to_numpy(dtype=object)
+    carried, reason = None, "no_cache"
+    cache = getattr(previous, "cache", None) if previous is not None else None
+    if cache is not None:
+        from .incremental import resolve_incremental
+        res, carried, reason = resolve_incremental(frame, keys, tenant_id, previous, cache, overrides, config, stamp, t0, c0)
+        if res is not None:
+            res.stats["deleted_skipped"] = int(len(contacts) - len(frame))
+            return res
+    res = _resolve_full(frame, keys, tenant_id, previous, overrides, config, stamp, carried, t0, c0)
+    res.stats["deleted_skipped"] = int(len(contacts) - len(frame))
+    res.stats["incremental_fallback"] = reason
+    return res
+
+
+def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, previous: GoldenState | None,
+                  overrides: pd.DataFrame | None, config: MatchConfig, stamp: str, carried: FSParams | None,
+                  t0: float, c0: float) -> Resolution:
+    timings: dict[str, float] = {}
     n = len(frame)
     ov = override_pairs(frame, overrides, tenant_id)
     (mi, mj), (ci, cj) = ov["must_link"], ov["cannot_link"]
     cols = columns(frame)
-    bi, bj, bstats = candidate_pairs(cols, config.max_block_size)
+    blocks: dict = {}
+    bi, bj, bstats = candidate_pairs(cols, config.max_block_size, blocks=blocks)
     allc = np.unique(np.concatenate([_codes(bi, bj, n), _codes(mi, mj, n), _codes(ci, cj, n)])) if n else np.zeros(0, np.int64)
     i, j = allc // max(n, 1), allc % max(n, 1)
     timings["block"] = time.perf_counter() - t0
     timings["block_cpu"] = time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    sp, params = score(cols, i, j, config)
+    sp, params = score(cols, i, j, config, carried)
     must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
-    is_cannot = np.isin(allc, cannot_codes)
-    strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
-    if config.require_identifier:
-        strong &= has_identifier(sp.levels) & ~weak_first_name_unconfirmed(sp.levels)
+    strong, bad = _strong_bad(sp, allc, must_codes, cannot_codes, config)
     timings["score"] = time.perf_counter() - t0
     timings["score_cpu"] = time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    w = params.weights()
 
     def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
         levels, veto = compare_pairs(cols, pi, pj, config)
         return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | np.isin(_codes(pi, pj, n), cannot_codes)
 
-    bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~np.isin(allc, must_codes)
+    comp_out: list = []
     labels, refused = cluster(n, sp.i[strong], sp.j[strong], sp.weight[strong], mi, mj, conflict,
-                              (sp.i[bad], sp.j[bad]), config.max_exact_component)
+                              (sp.i[bad], sp.j[bad]), config.max_exact_component, comp_out)
     timings["cluster"] = time.perf_counter() - t0
     timings["cluster_cpu"] = time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    keys = frame["source"].astype(str) + "|" + frame["source_id"].astype(str)
+    keys = pd.Series(keys_arr)
     golden, new_aliases, created, prev_raw = assign_ids(tenant_id, keys, labels, previous, stamp)
     amap = previous.alias_map() if previous else {}
     prev_resolved = prev_raw.map(lambda g: _follow(g, amap) if isinstance(g, str) else None)
-    sizes = np.bincount(labels, minlength=n)[labels]
-    in_cluster = strong & (labels[sp.i] == labels[sp.j])
-    best = np.zeros(n)
-    np.maximum.at(best, sp.i[in_cluster], sp.prob[in_cluster])
-    np.maximum.at(best, sp.j[in_cluster], sp.prob[in_cluster])
-    method = np.where(sizes == 1, "singleton", "auto_merge").astype(object)
-    must_in = labels[mi] == labels[mj]
-    method[mi[must_in]] = "must_link"
-    method[mj[must_in]] = "must_link"
-    prob = np.where(sizes == 1, np.nan, np.where(method == "must_link", 1.0, best))
+    method, prob = _link_method(n, labels, sp, strong, mi, mj)
     xref = build_xref(tenant_id, frame, golden, labels, method, prob, previous, prev_resolved, stamp)
-
-    codes, uniq = pd.factorize(golden)
-    surv = survive(frame, codes, len(uniq), config.survivorship)
-    surv.insert(0, "golden_id", np.asarray(uniq, dtype=object))
-    surv.insert(1, "tenant_id", tenant_id)
-    surv["sources"] = _source_sets(frame["source"], codes, len(uniq))
-    parent_key = frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)
-    parent_gid = parent_key.map(pd.Series(golden, index=keys.to_numpy())).where(frame["parent_source_id"].notna())
-    pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
-    surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
-    hashed = pd.util.hash_pandas_object(surv.drop(columns=["provenance", "parent_golden_id"]).astype(str), index=False)
-    surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
-    gids = surv["golden_id"].to_numpy(dtype=object).tolist()
-    surv["created_at"] = [created.get(g, stamp) for g in gids]
-    prev_hash = previous.golden_hashes if previous else {}
-    prev_upd = previous.updated_at if previous else {}
-    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp
-                          for g, h in zip(gids, surv["content_hash"].to_numpy(dtype=object).tolist())]
-    golden_contacts = surv[GOLDEN_COLUMNS]
+    golden_contacts = _golden_table(frame, golden, lambda pk: pk.map(pd.Series(golden, index=keys_arr)),
+                                    created, previous, stamp, tenant_id, config)
     timings["survive"] = time.perf_counter() - t0
     timings["survive_cpu"] = time.process_time() - c0
 
@@ -143,8 +138,63 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     timings["explain_cpu"] = time.process_time() - c0
     stats = {**bstats, "scored_pairs": len(i), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
              "golden_contacts": len(golden_contacts), "review_pairs": len(review), "prior": params.prior,
-             "em_iterations": params.iterations, "deleted_skipped": int(len(contacts) - n)}
-    return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings)
+             "em_iterations": params.iterations, "mode": "full", "params_carried": carried is not None}
+    from .incremental import MatchCache, config_key, override_set
+    sel = np.flatnonzero(dec != "")
+    cache = MatchCache(tenant_id, config_key(config), keys_arr, frame["content_hash"].to_numpy(dtype=object), params,
+                       blocks, sp.i, sp.j, sp.levels, sp.veto, comp_out[0], labels,
+                       override_set(keys_arr, ov), sp.i[sel], sp.j[sel], golden_contacts.reset_index(drop=True), pairs)
+    return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
+                      cache)
+
+
+def _strong_bad(sp, allc, must_codes, cannot_codes, config):
+    is_cannot = np.isin(allc, cannot_codes)
+    strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
+    if config.require_identifier:
+        strong &= has_identifier(sp.levels) & ~weak_first_name_unconfirmed(sp.levels)
+    bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~np.isin(allc, must_codes)
+    return strong, bad
+
+
+def _link_method(n, labels, sp, strong, mi, mj):
+    sizes = np.bincount(labels, minlength=n)[labels] if n else np.zeros(0, np.int64)
+    in_cluster = strong & (labels[sp.i] == labels[sp.j])
+    best = np.zeros(n)
+    np.maximum.at(best, sp.i[in_cluster], sp.prob[in_cluster])
+    np.maximum.at(best, sp.j[in_cluster], sp.prob[in_cluster])
+    method = np.where(sizes == 1, "singleton", "auto_merge").astype(object)
+    must_in = labels[mi] == labels[mj]
+    method[mi[must_in]] = "must_link"
+    method[mj[must_in]] = "must_link"
+    prob = np.where(sizes == 1, np.nan, np.where(method == "must_link", 1.0, best))
+    return method, prob
+
+
+def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant_id, config) -> pd.DataFrame:
+    """Survivorship per golden id of ``golden`` (one per row of ``frame``) → golden_contacts rows."""
+    codes, uniq = pd.factorize(golden)
+    surv = survive(frame, codes, len(uniq), config.survivorship)
+    surv.insert(0, "golden_id", np.asarray(uniq, dtype=object))
+    surv.insert(1, "tenant_id", tenant_id)
+    surv["sources"] = _source_sets(frame["source"], codes, len(uniq))
+    has_parent = frame["parent_source_id"].notna()
+    if has_parent.any():
+        parent_key = frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)
+        parent_gid = parent_lookup(parent_key).where(has_parent)
+    else:
+        parent_gid = pd.Series([None] * len(frame), dtype=object)
+    pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
+    surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
+    hashed = pd.util.hash_pandas_object(surv.drop(columns=["provenance", "parent_golden_id"]).astype(str), index=False)
+    surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
+    gids = surv["golden_id"].to_numpy(dtype=object).tolist()
+    surv["created_at"] = [created.get(g, stamp) for g in gids]
+    prev_hash = previous.golden_hashes if previous else {}
+    prev_upd = previous.updated_at if previous else {}
+    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp
+                          for g, h in zip(gids, surv["content_hash"].to_numpy(dtype=object).tolist())]
+    return surv[GOLDEN_COLUMNS]
 
 
 def _source_sets(sources: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:

@@ -86,14 +86,18 @@ def block_pairs(rows: np.ndarray, vals: np.ndarray, max_block_size: int) -> tupl
     return np.concatenate(ii).astype(np.int64), np.concatenate(jj).astype(np.int64), dropped
 
 
-def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, keys: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Unique candidate pairs (i < j, positional) over all blocking keys of one tenant's frame."""
+def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, keys: dict | None = None,
+                    blocks: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Unique candidate pairs (i < j, positional) over all blocking keys of one tenant's frame.
+    ``blocks`` (a dict), when given, receives name → (rows, key values) of every key (for incremental runs)."""
     frame = columns(frame)
     n = len(frame)
     stats: dict = {"records": n, "dropped_blocks": 0}
     codes = []
     for name, fn in (keys or BLOCKING_KEYS).items():
         rows, vals = _explode(fn(frame))
+        if blocks is not None:
+            blocks[name] = (rows, vals)
         i, j, dropped = block_pairs(rows, vals, max_block_size)
         stats["dropped_blocks"] += dropped
         stats[f"pairs_{name}"] = len(i)

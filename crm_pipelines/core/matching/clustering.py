@@ -56,11 +56,15 @@ def internal_pairs(labels: np.ndarray, members: np.ndarray) -> tuple[np.ndarray,
 
 def cluster(n: int, strong_i: np.ndarray, strong_j: np.ndarray, strong_w: np.ndarray,
             must_i: np.ndarray, must_j: np.ndarray, conflict: PairScorer,
-            known_conflicts: tuple[np.ndarray, np.ndarray], max_exact: int = 400) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Return (cluster label per record, strong edges refused because of conflicts)."""
+            known_conflicts: tuple[np.ndarray, np.ndarray], max_exact: int = 400,
+            comp_out: list | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Return (cluster label per record, strong edges refused because of conflicts).
+    ``comp_out`` (a list), when given, receives the component labels before conflict splitting."""
     ei = np.concatenate([must_i, strong_i]).astype(np.int64)
     ej = np.concatenate([must_j, strong_j]).astype(np.int64)
     labels = components(n, ei, ej)
+    if comp_out is not None:
+        comp_out.append(labels.copy())
     sizes = np.bincount(labels, minlength=n)
     big = np.flatnonzero(sizes[labels] >= 3)
     exact = big[sizes[labels[big]] <= max_exact]

@@ -1,0 +1,269 @@
+"""Incremental resolution: re-resolve only what a change touches, equal to a full run with the
+carried Fellegi-Sunter parameters.
+
+Changed records = new keys, a different ``content_hash``, or an endpoint of an override that was
+added or removed. Then:
+
+* blocking: the previous run's exploded key values are kept for unchanged records, the changed
+  records' keys are computed, and only blocks holding a changed value (new or old) are re-paired;
+  a block crossing the size cap (it was paired, now it is too big) falls back to a full run;
+* scoring: pairs between unchanged records keep their comparison levels; new pairs are compared and
+  weighted with the carried parameters (no u sampling, no EM);
+* clustering: strong-edge components over the whole tenant (cheap), re-clustered only where they
+  hold a changed record or a record of a previous component that held a changed or deleted record;
+  every other component keeps its previous clusters (its edges are unchanged);
+* ids, xref, survivorship, history, pairs: computed for the affected clusters only, every other row
+  is carried over as published.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import MatchConfig
+from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs
+from ..matching.clustering import cluster, components
+from ..matching.comparisons import Columns
+from ..matching.explain import pattern_explanations
+from ..matching.model import FSParams, pattern_weights, patterns, probability
+from ..matching.overrides import override_pairs
+from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
+from .ids import GoldenState, assign_ids
+from .outputs import PAIR_COLUMNS, XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
+
+
+@dataclass
+class MatchCache:
+    """One tenant's previous run, positions = rows of the previous active frame (= xref rows)."""
+
+    tenant_id: str
+    config: str
+    keys: np.ndarray          # "source|source_id" per record
+    hashes: np.ndarray        # content_hash per record
+    params: FSParams
+    blocks: dict              # blocking key → (rows, values), exploded
+    pi: np.ndarray            # scored pairs (i < j) with their levels and veto codes
+    pj: np.ndarray
+    levels: np.ndarray
+    veto: np.ndarray
+    comp: np.ndarray          # strong-edge component per record (before conflict splitting)
+    labels: np.ndarray        # cluster label per record
+    overrides: frozenset      # (kind, key, key) applied
+    pair_i: np.ndarray        # record positions of the rows of ``pairs``
+    pair_j: np.ndarray
+    golden_contacts: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+def config_key(config: MatchConfig) -> str:
+    return repr(config)
+
+
+def override_set(keys: np.ndarray, ov: dict) -> frozenset:
+    out = set()
+    for kind, (a, b) in ov.items():
+        for x, y in zip(keys[a].tolist(), keys[b].tolist()):
+            out.add((kind, min(x, y), max(x, y)))
+    return frozenset(out)
+
+
+def _codes(i, j, n):
+    return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
+
+
+def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: MatchConfig):
+    """compare_pairs on the records involved only (Columns of a subset)."""
+    if len(i) == 0:
+        return np.zeros((0, 10), np.int8), np.zeros(0, np.int8)
+    involved = np.unique(np.concatenate([i, j]))
+    cols = Columns(frame.iloc[involved])
+    return compare_pairs(cols, np.searchsorted(involved, i), np.searchsorted(involved, j), config)
+
+
+def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: MatchCache, overrides, config: MatchConfig,
+                        stamp: str, t0: float, c0: float):
+    """Return (Resolution or None, parameters to carry into a full run or None, reason)."""
+    from .resolve import Resolution, _follow, _golden_table, _link_method, _merge_aliases, _strong_bad
+
+    if cache.tenant_id != tenant_id or cache.config != config_key(config) or len(previous.xref) != len(cache.keys):
+        return None, None, "cache_mismatch"
+    n, n_prev = len(frame), len(cache.keys)
+    prev_pos = pd.Index(cache.keys).get_indexer(keys)
+    hashes = frame["content_hash"].to_numpy(dtype=object)
+    changed = prev_pos < 0
+    known = np.flatnonzero(~changed)
+    changed[known] = cache.hashes[prev_pos[known]] != hashes[known]
+    kept_prev = np.zeros(n_prev, bool)
+    kept_prev[prev_pos[~changed]] = True
+    n_touched = int(changed.sum()) + int(n_prev - kept_prev.sum())
+    if n_touched > config.incremental_max_changed * max(n, n_prev, 1):
+        return None, None, "too_many_changes"
+    carried = cache.params
+    ov = override_pairs(frame, overrides, tenant_id)
+    ovset = override_set(keys, ov)
+    ov_keys = sorted({k for _, a, b in ovset ^ cache.overrides for k in (a, b)})
+    if ov_keys:
+        p = pd.Index(keys).get_indexer(ov_keys)
+        changed[p[p >= 0]] = True
+    cur_of_prev = np.full(n_prev, -1, dtype=np.int64)
+    cur_of_prev[prev_pos[~changed]] = np.flatnonzero(~changed)
+    chg = np.flatnonzero(changed)
+
+    # blocking: keep unchanged records' key values, add the changed ones, re-pair touched blocks
+    sub = Columns(frame.iloc[chg])
+    blocks, ti, tj = {}, [], []
+    cap = config.max_block_size
+    for name, fn in BLOCKING_KEYS.items():
+        rows_p, vals_p = cache.blocks[name]
+        m = cur_of_prev[rows_p]
+        keep = m >= 0
+        r_new, v_new = _explode(fn(sub)) if len(chg) else (np.zeros(0, np.int64), np.zeros(0, object))
+        rows = np.concatenate([m[keep], chg[r_new]])
+        vals = np.concatenate([vals_p[keep], v_new])
+        blocks[name] = (rows, vals)
+        touched = pd.unique(np.concatenate([v_new, vals_p[~keep]]))
+        if len(touched) == 0:
+            continue
+        sel = pd.Series(vals).isin(touched).to_numpy()
+        cur_sizes = pd.Series(vals[sel]).value_counts()
+        old_sizes = pd.Series(vals_p[pd.Series(vals_p).isin(touched).to_numpy()]).value_counts()
+        both = old_sizes.index.intersection(cur_sizes.index)
+        if ((old_sizes[both] <= cap) & (old_sizes[both] >= 2) & (cur_sizes[both] > cap)).any():
+            return None, carried, "block_cap_crossed"
+        i, j, _ = block_pairs(rows[sel], vals[sel], cap)
+        ti.append(i)
+        tj.append(j)
+    (mi, mj), (ci, cj) = ov["must_link"], ov["cannot_link"]
+    a, b = cur_of_prev[cache.pi], cur_of_prev[cache.pj]
+    keep = (a >= 0) & (b >= 0)
+    old_codes = _codes(a[keep], b[keep], n)
+    cand = np.concatenate([*(_codes(i, j, n) for i, j in zip(ti, tj)), _codes(mi, mj, n), _codes(ci, cj, n)])
+    cand = np.unique(cand[np.minimum(cand // max(n, 1), cand % max(n, 1)) != np.maximum(cand // max(n, 1), cand % max(n, 1))])
+    new_codes = cand[~np.isin(cand, old_codes)]
+    timings = {"block": time.perf_counter() - t0, "block_cpu": time.process_time() - c0}
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    nl, nv = _sub_compare(frame, new_codes // n, new_codes % n, config)
+    allc = np.concatenate([old_codes, new_codes])
+    order = np.argsort(allc, kind="stable")
+    allc = allc[order]
+    levels = np.concatenate([cache.levels[keep], nl])[order]
+    veto = np.concatenate([cache.veto[keep], nv])[order]
+    i, j = allc // max(n, 1), allc % max(n, 1)
+    params = carried
+    pats, inverse, _ = patterns(levels)
+    weight = pattern_weights(pats, params)[inverse] if len(pats) else np.zeros(0)
+    sp = ScoredPairs(i, j, levels, veto, weight, probability(weight, params.prior), pats, inverse)
+    must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
+    strong, bad = _strong_bad(sp, allc, must_codes, cannot_codes, config)
+    timings.update({"score": time.perf_counter() - t0, "score_cpu": time.process_time() - c0})
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    comp = components(n, np.concatenate([mi, sp.i[strong]]).astype(np.int64), np.concatenate([mj, sp.j[strong]]).astype(np.int64))
+    dirty_prev_comp = np.zeros(n_prev, bool)
+    dirty_prev_comp[cache.comp[~kept_prev]] = True
+    dirty_prev_comp[cache.comp[prev_pos[chg[prev_pos[chg] >= 0]]]] = True
+    mark = changed.copy()
+    unch = np.flatnonzero(~changed)
+    mark[unch] = dirty_prev_comp[cache.comp[prev_pos[unch]]]
+    hit = np.zeros(n, bool)
+    hit[comp[mark]] = True
+    affected = hit[comp]
+    A = np.flatnonzero(affected)
+    local = np.full(n, -1, dtype=np.int64)
+    local[A] = np.arange(len(A))
+
+    def conflict(pi, pj):
+        gi, gj = A[pi], A[pj]
+        lv, vt = _sub_compare(frame, gi, gj, config)
+        return (vt >= 0) | (level_weights(lv, params) < config.conflict_weight) | np.isin(_codes(gi, gj, n), cannot_codes)
+
+    s_in = strong & affected[sp.i]
+    m_in = affected[mi]
+    b_in = bad & affected[sp.i] & affected[sp.j]
+    sub_labels, refused = cluster(len(A), local[sp.i[s_in]], local[sp.j[s_in]], sp.weight[s_in], local[mi[m_in]],
+                                  local[mj[m_in]], conflict, (local[sp.i[b_in]], local[sp.j[b_in]]), config.max_exact_component)
+    labels = np.empty(n, dtype=np.int64)
+    labels[A] = A[sub_labels]
+    rest = np.flatnonzero(~affected)
+    labels[rest] = cur_of_prev[cache.labels[prev_pos[rest]]]
+    if len(rest) and labels[rest].min() < 0:  # cannot happen (unaffected clusters are unchanged); stay safe
+        return None, carried, "inconsistent_cache"
+    timings.update({"cluster": time.perf_counter() - t0, "cluster_cpu": time.process_time() - c0})
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    pA = prev_pos[A]
+    sub_prev = np.concatenate([pA[pA >= 0], np.flatnonzero(~kept_prev & (cur_of_prev < 0))])
+    sub_prev = np.unique(sub_prev)
+    sub_state = GoldenState(previous.xref.iloc[sub_prev].reset_index(drop=True), previous.aliases, previous.created_at,
+                            previous.golden_hashes, previous.updated_at)
+    prev_gid = previous.xref["golden_id"].to_numpy(dtype=object)
+    reserved = set(prev_gid.tolist())
+    golden = np.empty(n, dtype=object)
+    golden[rest] = prev_gid[prev_pos[rest]]
+    gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp, reserved)
+    golden[A] = gA
+    amap = previous.alias_map()
+    prev_resolved = prev_raw.map(lambda g: _follow(g, amap) if isinstance(g, str) else None)
+    method, prob = _link_method(n, labels, sp, strong, mi, mj)
+    fA = frame.iloc[A].reset_index(drop=True)
+    xA = build_xref(tenant_id, fA, gA, labels[A], method[A], prob[A], sub_state, prev_resolved, stamp)
+    px = previous.xref
+    cols = {}
+    for c in XREF_COLUMNS:
+        if c == "tenant_id":
+            continue
+        arr = np.empty(n, dtype=object) if c != "match_probability" else np.empty(n, dtype=float)
+        arr[rest] = px[c].to_numpy()[prev_pos[rest]]
+        arr[A] = xA[c].to_numpy()
+        cols[c] = arr
+    xref = pd.DataFrame({"tenant_id": tenant_id, **cols}, columns=XREF_COLUMNS)
+
+    # survivorship: affected clusters, plus clusters whose parent record sits in an affected cluster
+    surv_rows = affected.copy()
+    has_parent = frame["parent_source_id"].notna().to_numpy()
+    if has_parent.any():
+        pk = (frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)).to_numpy(dtype=object)
+        hitp = has_parent & pd.Series(pk).isin(set(keys[A].tolist())).to_numpy()
+        if hitp.any():
+            surv_rows |= pd.Series(labels).isin(set(labels[hitp].tolist())).to_numpy()
+    S = np.flatnonzero(surv_rows)
+    gS = golden[S]
+    lookup = lambda pkey: pkey.map(pd.Series(golden, index=keys))  # noqa: E731
+    created_all = {g: created.get(g) or previous.created_at.get(g, stamp) for g in set(gS.tolist())}
+    new_rows = (_golden_table(frame.iloc[S].reset_index(drop=True), gS, lookup, created_all, previous, stamp, tenant_id, config)
+                if len(S) else cache.golden_contacts.iloc[:0])
+    dropped = set(prev_gid[sub_prev].tolist()) | set(gS.tolist()) | set(prev_gid[prev_pos[S][prev_pos[S] >= 0]].tolist())
+    old_gc = cache.golden_contacts
+    golden_contacts = pd.concat([old_gc[~old_gc["golden_id"].isin(dropped)], new_rows], ignore_index=True)
+    timings.update({"survive": time.perf_counter() - t0, "survive_cpu": time.process_time() - c0})
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    aliases = _merge_aliases(previous, new_aliases, golden)
+    history = build_history(tenant_id, xA, prev_raw, prev_resolved, new_aliases, sub_state, stamp)
+    dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
+    dec[~(affected[sp.i] | affected[sp.j])] = ""
+    sel = np.flatnonzero(dec != "")
+    expl = pattern_explanations(sp.pats, params)
+    new_pairs = build_pairs(tenant_id, frame, golden, sp, dec, expl, stamp)
+    qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
+    pkeep = (qa >= 0) & (qb >= 0)
+    pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
+    pairs = pd.concat([cache.pairs[pkeep], new_pairs], ignore_index=True)[PAIR_COLUMNS]
+    pair_i = np.concatenate([qa[pkeep], sp.i[sel]])
+    pair_j = np.concatenate([qb[pkeep], sp.j[sel]])
+    review = build_review(pairs, config.auto_merge_probability, stamp)
+    timings.update({"explain": time.perf_counter() - t0, "explain_cpu": time.process_time() - c0})
+    stats = {"records": n, "candidate_pairs": int(len(allc)), "pairs_per_record": len(allc) / n if n else 0.0,
+             "scored_pairs": int(len(new_codes)), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
+             "golden_contacts": len(golden_contacts), "review_pairs": len(review), "prior": params.prior,
+             "em_iterations": 0, "mode": "incremental", "changed_records": int(len(chg)),
+             "deleted_records": int(n_prev - (prev_pos >= 0).sum()), "affected_records": int(len(A)),
+             "resurvived_records": int(len(S))}
+    new_cache = MatchCache(tenant_id, cache.config, keys, hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, comp, labels,
+                           ovset, pair_i, pair_j, golden_contacts, pairs)
+    return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache), carried, "ok"
