@@ -197,6 +197,7 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
                 t0 = time.perf_counter()
                 again = resolve_tenant(contacts, res.state(), None, config, now)
                 out["rerun_seconds"] = round(time.perf_counter() - t0, 3)
+            out["rerun_mode"] = again.stats.get("mode", "full")
             out["golden_id_stability"] = float((again.xref["golden_id"].to_numpy() == pred).mean()) if len(pred) else 1.0
             del again
         if incremental:
@@ -211,6 +212,9 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
             out["incremental_mode"] = inc.stats.get("mode", "full")
             kept = inc.xref["golden_id"].to_numpy() == pred
             out["incremental_ids_kept"] = float(kept.mean()) if len(pred) else 1.0
+            out["incremental_affected_records"] = inc.stats.get("affected_records")
+            q = evaluate(inc.xref["golden_id"].to_numpy(), truth)  # same people; only addresses moved
+            out["incremental_precision"], out["incremental_f1"] = round(q["precision"], 6), round(q["f1"], 6)
         out["match_process_peak_rss_mb"] = round(_peak_mb(), 1)
     return out
 

@@ -23,6 +23,13 @@ XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", 
 ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
 
 
+def isin_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.isin for int codes, free when ``b`` is empty (overrides usually are)."""
+    if len(b) == 0 or len(a) == 0:
+        return np.zeros(len(a), dtype=bool)
+    return np.isin(a, b)
+
+
 def mint_id(tenant_id: str, member_key: str, salt: int = 0) -> str:
     text = f"{tenant_id}\x1f{member_key}" + (f"\x1f{salt}" if salt else "")
     return "G" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
@@ -45,13 +52,17 @@ class GoldenState:
     def from_tables(cls, xref: pd.DataFrame, aliases: pd.DataFrame | None = None,
                     golden_contacts: pd.DataFrame | None = None, cache: object | None = None) -> "GoldenState":
         aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
-        created = {}
-        if len(xref):  # earliest linked_at per id (sort + first: a string groupby.min runs in Python)
-            gl = pd.DataFrame({"g": xref["golden_id"].to_numpy(dtype=object), "at": xref["linked_at"].astype(str).to_numpy(dtype=object)})
+        created: dict[str, str] = {}
+        hashes, updated = {}, {}
+        have_gc = golden_contacts is not None and len(golden_contacts) > 0
+        x = xref
+        if have_gc and len(xref):  # ids of the golden table take its created_at; the rest: earliest linked_at
+            x = xref[~xref["golden_id"].isin(golden_contacts["golden_id"])]
+        if len(x):  # earliest linked_at per id (sort + first: a string groupby.min runs in Python)
+            gl = pd.DataFrame({"g": x["golden_id"].to_numpy(dtype=object), "at": x["linked_at"].astype(str).to_numpy(dtype=object)})
             gl = gl.sort_values("at", kind="stable").drop_duplicates("g")
             created = dict(zip(gl["g"].tolist(), gl["at"].tolist()))
-        hashes, updated = {}, {}
-        if golden_contacts is not None and len(golden_contacts):
+        if have_gc:
             gids = golden_contacts["golden_id"].to_numpy(dtype=object).tolist()
             created.update(zip(gids, golden_contacts["created_at"].astype(str).to_numpy(dtype=object).tolist()))
             if "content_hash" in golden_contacts:

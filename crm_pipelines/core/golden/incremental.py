@@ -32,7 +32,7 @@ from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams, pattern_weights, patterns, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
-from .ids import GoldenState, assign_ids
+from .ids import GoldenState, assign_ids, isin_codes
 from .outputs import PAIR_COLUMNS, XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
 
 
@@ -92,7 +92,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     if cache.tenant_id != tenant_id or cache.config != config_key(config) or len(previous.xref) != len(cache.keys):
         return None, None, "cache_mismatch"
     n, n_prev = len(frame), len(cache.keys)
-    prev_pos = pd.Index(cache.keys).get_indexer(keys)
+    if n == n_prev and (keys == cache.keys).all():  # same records in the same order (the usual case)
+        prev_pos = np.arange(n, dtype=np.int64)
+    else:
+        prev_pos = pd.Index(cache.keys).get_indexer(keys)
     hashes = frame["content_hash"].to_numpy(dtype=object)
     changed = prev_pos < 0
     known = np.flatnonzero(~changed)
@@ -130,9 +133,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
             continue
         sel = pd.Series(vals).isin(touched).to_numpy()
         cur_sizes = pd.Series(vals[sel]).value_counts()
-        old_sizes = pd.Series(vals_p[pd.Series(vals_p).isin(touched).to_numpy()]).value_counts()
-        both = old_sizes.index.intersection(cur_sizes.index)
-        if ((old_sizes[both] <= cap) & (old_sizes[both] >= 2) & (cur_sizes[both] > cap)).any():
+        # previous size = current - added + dropped entries of each touched value
+        delta = pd.Series(vals_p[~keep]).value_counts().sub(pd.Series(v_new).value_counts(), fill_value=0)
+        old_sizes = cur_sizes.add(delta, fill_value=0)
+        if ((old_sizes <= cap) & (old_sizes >= 2) & (cur_sizes.reindex(old_sizes.index, fill_value=0) > cap)).any():
             return None, carried, "block_cap_crossed"
         i, j, _ = block_pairs(rows[sel], vals[sel], cap)
         ti.append(i)
@@ -143,7 +147,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     old_codes = _codes(a[keep], b[keep], n)
     cand = np.concatenate([*(_codes(i, j, n) for i, j in zip(ti, tj)), _codes(mi, mj, n), _codes(ci, cj, n)])
     cand = np.unique(cand[np.minimum(cand // max(n, 1), cand % max(n, 1)) != np.maximum(cand // max(n, 1), cand % max(n, 1))])
-    new_codes = cand[~np.isin(cand, old_codes)]
+    new_codes = cand[~isin_codes(cand, old_codes)]
     timings = {"block": time.perf_counter() - t0, "block_cpu": time.process_time() - c0}
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -180,7 +184,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     def conflict(pi, pj):
         gi, gj = A[pi], A[pj]
         lv, vt = _sub_compare(frame, gi, gj, config)
-        return (vt >= 0) | (level_weights(lv, params) < config.conflict_weight) | np.isin(_codes(gi, gj, n), cannot_codes)
+        return (vt >= 0) | (level_weights(lv, params) < config.conflict_weight) | isin_codes(_codes(gi, gj, n), cannot_codes)
 
     s_in = strong & affected[sp.i]
     m_in = affected[mi]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..matching.comparisons import VETO_REASONS
-from .ids import XREF_COLUMNS
+from .ids import XREF_COLUMNS, isin_codes
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
 PAIR_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
@@ -67,8 +67,8 @@ def decide(sp, labels, strong, must_codes, cannot_codes, n, review_p) -> np.ndar
     dec[strong & ~same] = "review"
     vetoed = (sp.veto >= 0) & (sp.prob >= review_p)
     dec[vetoed] = np.array(["veto:" + VETO_REASONS[v] for v in sp.veto[vetoed]], dtype=object)
-    dec[np.isin(codes, must_codes)] = "must_link"
-    dec[np.isin(codes, cannot_codes)] = "cannot_link"
+    dec[isin_codes(codes, must_codes)] = "must_link"
+    dec[isin_codes(codes, cannot_codes)] = "cannot_link"
     return dec
 
 

@@ -21,7 +21,7 @@ from ..matching.model import FSParams
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
-from .ids import ALIAS_COLUMNS, GoldenState, assign_ids
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes
 from .outputs import build_history, build_pairs, build_review, build_xref, decide
 from .survivorship import survive
 
@@ -65,7 +65,13 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     if len(tenants) > 1:
         raise ValueError(f"resolve_tenant got several tenants: {sorted(map(str, tenants))[:5]}")
     tenant_id = str(tenants[0]) if len(tenants) else ""
-    frame = contacts[~contacts["is_deleted"].astype(bool)].drop_duplicates(["source", "source_id"], keep="last").reset_index(drop=True)
+    deleted = contacts["is_deleted"].astype(bool).to_numpy()
+    if deleted.any() or contacts.duplicated(["source", "source_id"], keep="last").any():
+        frame = contacts[~deleted].drop_duplicates(["source", "source_id"], keep="last").reset_index(drop=True)
+    elif isinstance(contacts.index, pd.RangeIndex) and contacts.index.start == 0 and contacts.index.step == 1:
+        frame = contacts  # nothing to drop: no copy (frame is only read)
+    else:
+        frame = contacts.reset_index(drop=True)
     keys = (frame["source"].astype(str) + "|" + frame["source_id"].astype(str)).to_numpy(dtype=object)
     carried, reason = None, "no_cache"
     cache = getattr(previous, "cache", None) if previous is not None else None
@@ -107,7 +113,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
 
     def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
         levels, veto = compare_pairs(cols, pi, pj, config)
-        return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | np.isin(_codes(pi, pj, n), cannot_codes)
+        return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | isin_codes(_codes(pi, pj, n), cannot_codes)
 
     comp_out: list = []
     labels, refused = cluster(n, sp.i[strong], sp.j[strong], sp.weight[strong], mi, mj, conflict,
@@ -149,11 +155,11 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
 
 
 def _strong_bad(sp, allc, must_codes, cannot_codes, config):
-    is_cannot = np.isin(allc, cannot_codes)
+    is_cannot = isin_codes(allc, cannot_codes)
     strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
     if config.require_identifier:
         strong &= has_identifier(sp.levels) & ~weak_first_name_unconfirmed(sp.levels)
-    bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~np.isin(allc, must_codes)
+    bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~isin_codes(allc, must_codes)
     return strong, bad
 
 
