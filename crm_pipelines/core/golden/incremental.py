@@ -249,17 +249,19 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     t0, c0 = time.perf_counter(), time.process_time()
     aliases = _merge_aliases(previous, new_aliases, golden)
     history = build_history(tenant_id, xA, prev_raw, prev_resolved, new_aliases, sub_state, stamp)
-    dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
-    dec[~(affected[sp.i] | affected[sp.j])] = ""
+    touch = np.flatnonzero(affected[sp.i] | affected[sp.j])  # pairs whose decision may have changed
+    tsp = ScoredPairs(sp.i[touch], sp.j[touch], sp.levels[touch], sp.veto[touch], sp.weight[touch], sp.prob[touch],
+                      sp.pats, sp.inverse[touch])
+    dec = decide(tsp, labels, strong[touch], must_codes, cannot_codes, n, config.review_probability)
     sel = np.flatnonzero(dec != "")
     expl = pattern_explanations(sp.pats, params)
-    new_pairs = build_pairs(tenant_id, frame, golden, sp, dec, expl, stamp)
+    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, expl, stamp)
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     pairs = pd.concat([cache.pairs[pkeep], new_pairs], ignore_index=True)[PAIR_COLUMNS]
-    pair_i = np.concatenate([qa[pkeep], sp.i[sel]])
-    pair_j = np.concatenate([qb[pkeep], sp.j[sel]])
+    pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
+    pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
     review = build_review(pairs, config.auto_merge_probability, stamp)
     timings.update({"explain": time.perf_counter() - t0, "explain_cpu": time.process_time() - c0})
     stats = {"records": n, "candidate_pairs": int(len(allc)), "pairs_per_record": len(allc) / n if n else 0.0,
