@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import MatchConfig
-from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs
+from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
 from ..matching.clustering import cluster, components
 from ..matching.comparisons import Columns
 from ..matching.explain import pattern_explanations
@@ -45,7 +45,7 @@ class MatchCache:
     keys: np.ndarray          # "source|source_id" per record
     hashes: np.ndarray        # content_hash per record
     params: FSParams
-    blocks: dict              # blocking key → (rows, values), exploded
+    blocks: dict              # blocking key → (rows, uint64 hash of the value), exploded
     pi: np.ndarray            # scored pairs (i < j) with their levels and veto codes
     pj: np.ndarray
     levels: np.ndarray
@@ -125,6 +125,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
         m = cur_of_prev[rows_p]
         keep = m >= 0
         r_new, v_new = _explode(fn(sub)) if len(chg) else (np.zeros(0, np.int64), np.zeros(0, object))
+        v_new = key_hashes(v_new)
         rows = np.concatenate([m[keep], chg[r_new]])
         vals = np.concatenate([vals_p[keep], v_new])
         blocks[name] = (rows, vals)

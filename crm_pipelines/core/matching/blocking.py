@@ -26,6 +26,11 @@ BLOCKING_KEYS = {
 }
 
 
+def key_hashes(vals: np.ndarray) -> np.ndarray:
+    """uint64 hash per key value (the incremental cache's block values)."""
+    return pd.util.hash_array(np.asarray(vals, dtype=object), categorize=False) if len(vals) else np.zeros(0, np.uint64)
+
+
 def _prefix(a: np.ndarray, k: int) -> np.ndarray:
     return np.array([x[:k] for x in a.tolist()], dtype=object)
 
@@ -89,15 +94,16 @@ def block_pairs(rows: np.ndarray, vals: np.ndarray, max_block_size: int) -> tupl
 def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, keys: dict | None = None,
                     blocks: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Unique candidate pairs (i < j, positional) over all blocking keys of one tenant's frame.
-    ``blocks`` (a dict), when given, receives name → (rows, key values) of every key (for incremental runs)."""
+    ``blocks`` (a dict), when given, receives name → (rows, uint64 hashes of the key values) of every
+    key (for incremental runs)."""
     frame = columns(frame)
     n = len(frame)
     stats: dict = {"records": n, "dropped_blocks": 0}
     codes = []
     for name, fn in (keys or BLOCKING_KEYS).items():
         rows, vals = _explode(fn(frame))
-        if blocks is not None:
-            blocks[name] = (rows, vals)
+        if blocks is not None:  # 64-bit hashes, not the key strings: keeps the cache small
+            blocks[name] = (rows, key_hashes(vals))
         i, j, dropped = block_pairs(rows, vals, max_block_size)
         stats["dropped_blocks"] += dropped
         stats[f"pairs_{name}"] = len(i)
