@@ -43,16 +43,18 @@ class WarehouseResource(dg.ConfigurableResource):
         return settings.redact_url(self.url)
 
 
-_EMULATORS: dict[str, Any] = {}
+_EMULATORS: dict[tuple[str, str], Any] = {}
 _EMULATORS_LOCK = threading.Lock()
 
 
 def in_process_emulator(source: str) -> Any:
-    """The in-process emulator for ``emulator://<source>`` URLs (one per process, built on first use)."""
+    """The in-process emulator for ``emulator://<source>`` URLs (one per process and data folder,
+    built on first use: the booking demo database lives in the data folder)."""
+    key = (source, str(settings.data_dir()))
     with _EMULATORS_LOCK:
-        if source not in _EMULATORS:
-            _EMULATORS[source] = get_source(source).emulator()
-        return _EMULATORS[source]
+        if key not in _EMULATORS:
+            _EMULATORS[key] = get_source(source).emulator()
+        return _EMULATORS[key]
 
 
 class SourcesResource(dg.ConfigurableResource):
