@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.ids import GoldenState
+from crm_pipelines.defs import golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
 from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
@@ -105,10 +106,11 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.connect() as conn:
         contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS)
+        published_xref = read_tenant_frame(conn, gt.golden_contact_xref, tenant_id)
         previous = GoldenState.from_tables(
-            read_tenant_frame(conn, gt.golden_contact_xref, tenant_id),
-            read_tenant_frame(conn, gt.golden_aliases, tenant_id),
-            read_tenant_frame(conn, gt.golden_contacts, tenant_id))
+            published_xref, read_tenant_frame(conn, gt.golden_aliases, tenant_id),
+            read_tenant_frame(conn, gt.golden_contacts, tenant_id),
+            cache=golden_cache.load(tenant_id, published_xref))
         overrides = read_tenant_frame(conn, gt.match_overrides, tenant_id)
     if contacts.empty:
         contacts = pd.DataFrame(columns=CANONICAL_COLUMNS)
@@ -121,13 +123,16 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         for attribute, table in STAGING.items():
             frame = getattr(resolution, attribute)
             replace_tenant_rows(conn, table, tenant_id, to_records(frame, table))
+    golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
     return resolution
 
 
 def publish_golden(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
     """Staged golden tables of the tenant become the published ones, atomically."""
     with engine.begin() as conn:
-        return publish(conn, tenant_id)
+        counts = publish(conn, tenant_id)
+    golden_cache.promote(tenant_id)
+    return counts
 
 
 STATUS_COLUMNS = ("voucher_status", "task_status", "status")

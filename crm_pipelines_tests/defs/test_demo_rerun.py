@@ -23,6 +23,9 @@ def test_rerun_of_the_largest_demo_tenant_changes_nothing(tmp_path):
             ids_before = pd.read_sql(sa.text("select source, source_id, golden_id from golden_contact_xref"), conn)
         second = job.execute_in_process(partition_key="bau-mueller", instance=instance, raise_on_error=False)
     assert first.success and second.success
+    stats = [e.materialization.metadata["match_stats"].value for e in second.get_asset_materialization_events()
+             if e.asset_key == dg.AssetKey("golden_resolution")]
+    assert stats and stats[0]["mode"] == "incremental", stats  # the cache of the first run was used
     with engine.connect() as conn:
         runs = pd.read_sql(sa.text("select run_id, source, object, status, fetched, inserted, updated, deleted "
                                    "from sync_runs where tenant_id = 'bau-mueller'"), conn)
