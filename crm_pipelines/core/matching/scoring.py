@@ -27,13 +27,8 @@ class ScoredPairs:
 
 
 def level_weights(levels: np.ndarray, params: FSParams) -> np.ndarray:
-    w = params.weights()
-    total = np.zeros(len(levels))
-    for k, c in enumerate(COMPARISONS):
-        col = levels[:, k]
-        ok = col >= 0
-        total[ok] += w[c][col[ok]]
-    return total
+    """Match weight per row of comparison levels (the same sum as for distinct patterns)."""
+    return pattern_weights(levels, params)
 
 
 def compare_pairs(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
