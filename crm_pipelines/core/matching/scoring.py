@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import MatchConfig
-from .comparisons import COMPARISONS, compare
+from .comparisons import compare
 from .model import FSParams, estimate_u, pattern_weights, patterns, probability, run_em
 
 FIRST_NAME_VETO = 3
