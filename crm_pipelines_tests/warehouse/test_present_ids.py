@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
-from crm_pipelines.warehouse.engine import ensure_schema, make_engine
 from crm_pipelines.warehouse.raw_load import RunInfo, apply_fetch, utcnow
 from crm_pipelines.warehouse.tables import raw_table
 
 
 def to_row(raw: dict) -> dict:
     return {"source_id": raw["id"]}
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    engine = make_engine(warehouse_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def load(engine, records, run_id, complete=False, present=None, deleted=()):

@@ -6,18 +6,9 @@ import sqlalchemy as sa
 import pytest
 
 from crm_pipelines.sources.lexware import mapping
-from crm_pipelines.warehouse.engine import ensure_schema, make_engine
 from crm_pipelines.warehouse.raw_load import RunInfo, apply_fetch, read_cursor, utcnow
 from crm_pipelines.warehouse.tables import raw_table, sync_runs
 from crm_pipelines_tests.sources.lexware_fixtures import make_contacts
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    engine = make_engine(warehouse_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def load(engine, records, run_id="r1", tenant="t1", complete=True, deleted=(), cursor=None, to_row=mapping.contact_row):
