@@ -23,9 +23,9 @@ from crm_pipelines.defs import golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
 from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
-from crm_pipelines.warehouse.frames import (delete_keys, insert_records, read_tenant_frame, replace_tenant_rows,
-                                            to_records)
-from crm_pipelines.warehouse.staging import STAGING, publish
+from crm_pipelines.warehouse.frames import (delete_keys, insert_frame, insert_records, read_tenant_frame,
+                                            replace_tenant_frame, to_records)
+from crm_pipelines.warehouse.staging import publish, stage
 from crm_pipelines.warehouse.tables import raw_table
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
@@ -76,7 +76,7 @@ def build_canonical(engine: sa.Engine, tenant_id: str) -> CanonicalStats:
                            removed=len(gone), rejected=len(rejects))
     with engine.begin() as conn:
         delete_keys(conn, table, tenant_id, ["source", "source_id"], changed + gone + rejected_keys)
-        insert_records(conn, table, to_records(result.contacts, table))
+        insert_frame(conn, table, result.contacts)
         # rejects of unchanged records stay; rejects of re-read records are replaced
         delete_keys(conn, gt.contact_rejects, tenant_id, ["source", "source_id"],
                     [(d.source, str(d.source_id)) for d in drafts if prev_hashes.get(
@@ -120,9 +120,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     else:  # nothing live to resolve (e.g. every source unconfigured): publish empty golden tables
         resolution = _empty_resolution()
     with engine.begin() as conn:
-        for attribute, table in STAGING.items():
-            frame = getattr(resolution, attribute)
-            replace_tenant_rows(conn, table, tenant_id, to_records(frame, table))
+        stage(conn, tenant_id, resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
     return resolution
 
@@ -169,5 +167,5 @@ def build_activity(engine: sa.Engine, tenant_id: str) -> pd.DataFrame:
     activity = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["tenant_id", "golden_id", "source", "object", "items", "open_items", "total_amount", "open_amount"])
     with engine.begin() as conn:
-        replace_tenant_rows(conn, golden_contact_activity, tenant_id, to_records(activity, golden_contact_activity))
+        replace_tenant_frame(conn, golden_contact_activity, tenant_id, activity)
     return activity

@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 BATCH = 5_000
+CHUNK = 100_000
 
 
 def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
@@ -42,6 +43,52 @@ def _plain(value):
     if value is pd.NaT:
         return None
     return value
+
+
+def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
+    """Rows of ``frame[columns]`` as tuples of plain Python values (NaN/NA/None → None), converted
+    column by column (``to_records`` costs a dict and a type check per cell; this is ~10× faster)."""
+    cols = []
+    for name in columns:
+        values = frame[name].to_numpy(dtype=object)  # numpy ints/floats/bools become Python objects
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = None
+        cols.append(values.tolist())
+    return list(zip(*cols))
+
+
+def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Bulk-insert the rows of ``frame`` (its columns that ``table`` has) inside the caller's
+    transaction: one ``executemany`` of plain tuples on SQLite, ``execute_values`` pages on
+    PostgreSQL. Returns the number of rows."""
+    columns = [c for c in frame.columns if c in table.c]
+    if frame.empty or not columns:
+        return 0
+    prep = conn.dialect.identifier_preparer
+    target = f"{prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)})"
+    cursor = conn.connection.cursor()  # the DBAPI cursor of this connection: same transaction
+    try:
+        for start in range(0, len(frame), CHUNK):  # chunks bound the memory of the row tuples
+            rows = frame_rows(frame.iloc[start:start + CHUNK], columns)
+            if conn.dialect.name == "postgresql":
+                from psycopg2.extras import execute_values
+
+                execute_values(cursor, f"INSERT INTO {target} VALUES %s", rows, page_size=BATCH)
+            else:
+                cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})", rows)
+    finally:
+        cursor.close()
+    return len(frame)
+
+
+def replace_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str, frame: pd.DataFrame) -> int:
+    """Inside the caller's transaction: the tenant's rows become exactly the rows of ``frame``."""
+    if len(frame) and "tenant_id" in frame and (frame["tenant_id"].astype(str) != tenant_id).any():
+        raise ValueError(f"rows of another tenant in a write for {tenant_id!r} to {table.name}")
+    conn.execute(table.delete().where(table.c.tenant_id == tenant_id))
+    return insert_frame(conn, table, frame)
 
 
 def insert_records(conn: sa.Connection, table: sa.Table, records: list[dict]) -> None:

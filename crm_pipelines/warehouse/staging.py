@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
+from crm_pipelines.warehouse.frames import replace_tenant_frame
 from crm_pipelines.warehouse.schema import metadata
 
 PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
@@ -17,12 +18,20 @@ APPENDED = {"link_history"}  # history is appended on publish; everything else i
 
 
 def _staging_copy(table: sa.Table) -> sa.Table:
-    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.autoincrement)
-               for c in table.c]
+    """Same columns, no keys: staging is bulk-written once per run and read per tenant, so it only
+    carries a tenant index (keys are enforced when the rows are copied into the published table)."""
+    columns = [sa.Column(c.name, c.type, index=c.name == "tenant_id") for c in table.c if c.name != "id"]
     return sa.Table(f"stg_{table.name}", metadata, *columns, comment=f"staging for {table.name}")
 
 
 STAGING = {name: _staging_copy(table) for name, table in PUBLISHED.items()}
+
+
+def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
+    """Inside the caller's transaction: the tenant's staged rows become those of ``resolution`` (an
+    object with one DataFrame attribute per ``STAGING`` name, e.g. a core ``Resolution``)."""
+    return {name: replace_tenant_frame(conn, table, tenant_id, getattr(resolution, name))
+            for name, table in STAGING.items()}
 
 
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
