@@ -106,3 +106,25 @@ def test_overrides_must_and_cannot_link(base_people):
     assert {"must_link", "cannot_link"} <= set(res.pairs.decision)
     again = resolve(drafts, previous=res.state(), overrides=ov)
     assert gid(again, "hero", "x") != gid(again, "ms365", "y")
+
+
+def test_similar_first_names_at_one_address_go_to_review_not_merge(base_people):
+    """Hans and Hanna Keller at one address (a household): Jaro-Winkler 0.85 on the first name is a
+    typo or a relative; the address confirms neither, so the pair is queued, not merged. The same
+    pair sharing a personal e-mail address is one person."""
+    home = dict(street="Lindenweg 4", postal_code="50667", city="Köln")
+    household = base_people + [
+        person("h1", "Hans", "Keller", emails=[("work", "hans@keller-bau.de")], **home),
+        person("h2", "Hanna", "Keller", source="ms365", emails=[("personal", "hanna.keller@web.de")], **home),
+    ]
+    res = resolve(household)
+    assert gid(res, "hero", "h1") != gid(res, "ms365", "h2")
+    queued = res.review_queue[res.review_queue.source_id_a.isin(["h1", "h2"]) & res.review_queue.source_id_b.isin(["h1", "h2"])]
+    assert len(queued) == 1 and '"address": {"level": "street_number_postal"' in queued.explanation.iloc[0]
+
+    confirmed = base_people + [
+        person("h1", "Hans", "Keller", emails=[("work", "hans@keller-bau.de")], **home),
+        person("h2", "Hanna", "Keller", source="ms365", emails=[("work", "Hans@Keller-Bau.de")], **home),
+    ]
+    res = resolve(confirmed)
+    assert gid(res, "hero", "h1") == gid(res, "ms365", "h2")

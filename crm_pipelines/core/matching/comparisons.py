@@ -162,15 +162,19 @@ def has_identifier(levels: np.ndarray) -> np.ndarray:
 
 
 def weak_first_name_unconfirmed(levels: np.ndarray) -> np.ndarray:
-    """True where first names are only loosely similar (Jaro-Winkler 0.80-0.92 or an initial) and a
-    birthday is the only identifier: birthdays repeat across a big tenant (Hans/Hanna Müller born the
-    same day), so they confirm a typo'd first name only together with an e-mail, phone, address or id."""
+    """True where first names are only loosely similar (Jaro-Winkler 0.80-0.92 or an initial) and
+    nothing personal confirms them. Household members share an address (and birthdays repeat across a
+    big tenant: Hans/Hanna Müller born the same day), so a typo'd first name is confirmed by an e-mail,
+    phone, VAT/register/tax or customer/supplier number, or by birthday and address together, never by
+    the address or the birthday alone."""
     weak = levels[:, COMPARISONS.index("first_name")] == 2
-    other = np.zeros(len(levels), bool)
+    personal = np.zeros(len(levels), bool)
     for name, ok in IDENTIFYING.items():
-        if name != "birthday":
-            other |= np.isin(levels[:, COMPARISONS.index(name)], ok)
-    return weak & ~other
+        if name not in ("birthday", "address"):
+            personal |= np.isin(levels[:, COMPARISONS.index(name)], ok)
+    both = np.isin(levels[:, COMPARISONS.index("birthday")], IDENTIFYING["birthday"]) & np.isin(
+        levels[:, COMPARISONS.index("address")], IDENTIFYING["address"])
+    return weak & ~personal & ~both
 
 
 def describe_veto(code: int) -> str | None:
