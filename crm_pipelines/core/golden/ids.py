@@ -82,7 +82,10 @@ class GoldenState:
         return golden_id
 
 
-def _resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
+def resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
+    """Each id followed through alias chains to its surviving id (None stays None)."""
+    if not amap:
+        return ids.copy()
     for _ in range(20):
         nxt = ids.map(amap).fillna(ids)
         if nxt.equals(ids):
@@ -101,7 +104,7 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
     if len(state.xref):
         xkeys = state.xref["source"].astype(str) + "|" + state.xref["source_id"].astype(str)
         prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys.to_numpy()))
-    prev = _resolve_series(prev_raw.dropna(), state.alias_map())
+    prev = resolve_series(prev_raw.dropna(), state.alias_map())
     cand = pd.DataFrame({"label": labels[prev.index.to_numpy()], "prev": prev.to_numpy()})
     cand = cand.groupby(["prev", "label"], sort=False).size().rename("count").reset_index()
     cand["created"] = cand["prev"].map(state.created_at).fillna("")

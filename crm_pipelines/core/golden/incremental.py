@@ -32,7 +32,7 @@ from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams, pattern_weights, patterns, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
-from .ids import GoldenState, assign_ids, isin_codes
+from .ids import GoldenState, assign_ids, isin_codes, resolve_series
 from .outputs import PAIR_COLUMNS, XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
 
 
@@ -87,7 +87,7 @@ def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: Matc
 def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: MatchCache, overrides, config: MatchConfig,
                         stamp: str, t0: float, c0: float):
     """Return (Resolution or None, parameters to carry into a full run or None, reason)."""
-    from .resolve import Resolution, _follow, _golden_table, _link_method, _merge_aliases, _strong_bad
+    from .resolve import Resolution, _golden_table, _link_method, _merge_aliases, _strong_bad
 
     if cache.tenant_id != tenant_id or cache.config != config_key(config) or len(previous.xref) != len(cache.keys):
         return None, None, "cache_mismatch"
@@ -213,7 +213,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp, reserved)
     golden[A] = gA
     amap = previous.alias_map()
-    prev_resolved = prev_raw.map(lambda g: _follow(g, amap) if isinstance(g, str) else None)
+    prev_resolved = resolve_series(prev_raw, amap)
     method, prob = _link_method(n, labels, sp, strong, mi, mj)
     fA = frame.iloc[A].reset_index(drop=True)
     xA = build_xref(tenant_id, fA, gA, labels[A], method[A], prob[A], sub_state, prev_resolved, stamp)

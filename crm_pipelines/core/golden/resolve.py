@@ -21,7 +21,7 @@ from ..matching.model import FSParams
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
-from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes, resolve_series
 from .outputs import build_history, build_pairs, build_review, build_xref, decide
 from .survivorship import survive
 
@@ -125,7 +125,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     keys = pd.Series(keys_arr)
     golden, new_aliases, created, prev_raw = assign_ids(tenant_id, keys, labels, previous, stamp)
     amap = previous.alias_map() if previous else {}
-    prev_resolved = prev_raw.map(lambda g: _follow(g, amap) if isinstance(g, str) else None)
+    prev_resolved = resolve_series(prev_raw, amap)
     method, prob = _link_method(n, labels, sp, strong, mi, mj)
     xref = build_xref(tenant_id, frame, golden, labels, method, prob, previous, prev_resolved, stamp)
     golden_contacts = _golden_table(frame, golden, lambda pk: pk.map(pd.Series(golden, index=keys_arr)),

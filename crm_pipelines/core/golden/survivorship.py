@@ -116,23 +116,64 @@ def _union_typed(frame: pd.DataFrame, col: str, code: np.ndarray, multi: np.ndar
 
 def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config: SurvivorshipConfig) -> pd.DataFrame:
     """``frame`` = active canonical rows, ``golden_codes`` = 0..n_groups-1 per row; returns one row per
-    group (index = group code) with the surviving fields, typed sets, provenance JSON, member_count."""
+    group (index = group code) with the surviving fields, typed sets, provenance JSON, member_count.
+
+    A group of one record (most groups) takes that record's values as they are; only the rows of
+    groups with several members are ranked field by field."""
     code = np.asarray(golden_codes, dtype=np.int64)
     counts = np.bincount(code, minlength=n_groups)
     multi = counts > 1
-    modified = pd.to_datetime(frame["source_modified_at"], utc=True, errors="coerce")
-    recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
-    sid_rank = pd.factorize(frame["source_id"].astype(str), sort=True)[0]
+    mrows = np.flatnonzero(multi[code])
+    srows = np.flatnonzero(~multi[code])
     out = pd.DataFrame(index=np.arange(n_groups))
     winners = np.full((len(SURVIVING_FIELDS), n_groups), -1, dtype=np.int64)
-    rules = []
-    orders: dict[tuple, np.ndarray] = {}
+    rules = [config.rule_for(name) for name in SURVIVING_FIELDS]
+    ranked = _rank_multi(frame, code, mrows, config) if len(mrows) else {}
     for f, name in enumerate(SURVIVING_FIELDS):
+        values = frame[name].to_numpy(dtype=object)
+        col = np.full(n_groups, None, dtype=object)
+        own = srows[_present(values[srows])]
+        col[code[own]] = values[own]
+        winners[f, code[own]] = own
+        if name in ranked:
+            first = ranked[name]
+            col[code[first]] = values[first]
+            winners[f, code[first]] = first
+        out[name] = col
+    out["provenance"] = _provenance(winners, rules, _esc(frame["source"]), _esc(frame["source_id"]))
+    out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
+    out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
+    groups_multi = np.flatnonzero(multi)
+    for flat, typed in (("email", "emails"), ("phone", "phones")):
+        col = np.full(n_groups, None, dtype=object)
+        col[code[srows]] = frame[flat].to_numpy(dtype=object)[srows]  # a record's flat value = its first typed one
+        col[groups_multi] = _first_value(out[typed].to_numpy(dtype=object)[groups_multi])
+        out[flat] = col
+    out["roles"] = _union_roles(frame, code, multi, n_groups)
+    out["member_count"] = counts
+    return out
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Not null and not the empty string (object array)."""
+    return ~pd.isna(values) & (values != "")
+
+
+def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, config: SurvivorshipConfig) -> dict:
+    """Winning row (index into ``frame``) per multi-member group, per field, by the field's rule;
+    ties: source priority, most recent, smallest source id."""
+    code = code_all[mrows]
+    src = frame["source"].iloc[mrows]
+    modified = pd.to_datetime(frame["source_modified_at"].iloc[mrows], utc=True, errors="coerce")
+    recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
+    sid_rank = pd.factorize(frame["source_id"].iloc[mrows].astype(str), sort=True)[0]
+    orders: dict[tuple, np.ndarray] = {}
+    ranked = {}
+    for name in SURVIVING_FIELDS:
         rule = config.rule_for(name)
-        rules.append(rule)
-        values = frame[name]
-        present = (values.notna() & (values.astype(str) != "")).to_numpy()
-        rank = _rank(frame["source"], config.priority_for(name))
+        values = frame[name].iloc[mrows]
+        present = _present(values.to_numpy(dtype=object))
+        rank = _rank(src, config.priority_for(name))
         if rule in ("source_priority", "most_recent"):
             key = (rule, tuple(config.priority_for(name)))
             if key not in orders:
@@ -144,22 +185,12 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
             order = np.lexsort((sid_rank, recency, rank, -length, code))
         else:  # most_frequent
             vkey = pd.factorize(values.astype(str))[0]
-            freq = pd.Series(code * (vkey.max() + 2) + vkey).map(pd.Series(code * (vkey.max() + 2) + vkey).value_counts()).to_numpy()
+            combo = pd.Series(code * (vkey.max() + 2) + vkey)
+            freq = combo.map(combo.value_counts()).to_numpy()
             order = np.lexsort((sid_rank, recency, rank, -freq, code))
         order = order[present[order]]
-        first = order[_first_per_group(code[order])]
-        col = np.full(n_groups, None, dtype=object)
-        col[code[first]] = values.to_numpy(dtype=object)[first]
-        out[name] = col
-        winners[f, code[first]] = first
-    out["provenance"] = _provenance(winners, rules, _esc(frame["source"]), _esc(frame["source_id"]))
-    out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
-    out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
-    for flat, typed in (("email", "emails"), ("phone", "phones")):
-        out[flat] = _first_value(out[typed].to_numpy(dtype=object))
-    out["roles"] = _union_roles(frame, code, multi, n_groups)
-    out["member_count"] = counts
-    return out
+        ranked[name] = mrows[order[_first_per_group(code[order])]]
+    return ranked
 
 
 def _first_value(typed: np.ndarray) -> np.ndarray:

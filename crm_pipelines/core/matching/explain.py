@@ -11,16 +11,15 @@ from .model import FSParams
 
 
 def pattern_explanations(pats: np.ndarray, params: FSParams) -> list[str]:
-    """One JSON string per distinct level pattern: {field: {"level": name, "weight": w}}."""
+    """One JSON string per distinct level pattern: {field: {"level": name, "weight": w}} for every
+    comparison with evidence on both sides (a field missing on either side adds 0 and is left out)."""
     w = params.weights()
     out = []
     for row in pats:
         fields = {}
         for k, c in enumerate(COMPARISONS):
             lv = int(row[k])
-            if lv < 0:
-                fields[c] = {"level": "null", "weight": 0.0}
-            else:
+            if lv >= 0:
                 fields[c] = {"level": LEVELS[c][lv], "weight": round(float(w[c][lv]), 3)}
         out.append(json.dumps(fields))
     return out
