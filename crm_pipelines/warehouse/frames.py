@@ -96,12 +96,6 @@ def insert_records(conn: sa.Connection, table: sa.Table, records: list[dict]) ->
         conn.execute(table.insert(), records[start:start + BATCH])
 
 
-def replace_tenant_rows(conn: sa.Connection, table: sa.Table, tenant_id: str, records: list[dict]) -> None:
-    """Inside the caller's transaction: the tenant's rows become exactly ``records``."""
-    conn.execute(table.delete().where(table.c.tenant_id == tenant_id))
-    insert_records(conn, table, records)
-
-
 def delete_keys(conn: sa.Connection, table: sa.Table, tenant_id: str, key_columns: Sequence[str],
                 keys: Iterable[tuple]) -> None:
     """Delete the tenant's rows whose ``key_columns`` equal one of ``keys`` (batched)."""
