@@ -90,3 +90,26 @@ def test_deleted_record_is_unlinked(base_people):
     second = resolve(base_people, previous=first.state(), now=LATER)
     assert "bg0" not in set(second.xref[second.xref.source == "hero"].source_id)
     assert (second.link_history.event == "unlinked").sum() == 1
+
+
+def test_leaving_part_that_minted_the_old_id_gets_a_salted_new_id(base_people):
+    """The old id was minted from the earliest member key (hero|s1); when that record leaves, the
+    same key would mint the old id again: the leaving part gets the next salted id instead, on the
+    incremental path (cache) and on the full path (state rebuilt from the tables) alike."""
+    from crm_pipelines.core.golden.ids import mint_id
+
+    a = person("s1", "Paul", "Stein", emails=[("work", "paul@stein.de")], phones=[("mobile", "0151 1111111")])
+    b = person("s2", "Paul", "Stein", source="ms365", emails=[("work", "paul@stein.de")])
+    c = person("s3", "Paul", "Stein", source="monday", phones=[("mobile", "0151 1111111")])
+    d = person("s4", "Paul", "Stein", source="lexware", emails=[("work", "paul@stein.de")], phones=[("mobile", "0151 1111111")])
+    first = resolve(base_people + [a, b, c, d])
+    old = gid(first, "hero", "s1")
+    tenant = first.xref.tenant_id.iloc[0]
+    assert old == mint_id(tenant, "hero|s1") == gid(first, "lexware", "s4")
+    ov = pd.DataFrame([(tenant, "hero", "s1", other, sid, "cannot_link", "not the same", "steward", "x")
+                       for other, sid in (("ms365", "s2"), ("monday", "s3"), ("lexware", "s4"))],
+                      columns=["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "kind", "reason", "created_by", "created_at"])
+    for previous in (first.state(), GoldenState.from_tables(first.xref, first.aliases, first.golden_contacts)):
+        second = resolve(base_people + [a, b, c, d], previous=previous, overrides=ov, now=LATER)
+        assert gid(second, "lexware", "s4") == gid(second, "ms365", "s2") == gid(second, "monday", "s3") == old
+        assert gid(second, "hero", "s1") == mint_id(tenant, "hero|s1", 1) != old

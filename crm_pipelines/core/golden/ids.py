@@ -14,6 +14,7 @@ Rules (applied per cluster of the current run):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,9 +25,13 @@ ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
 
 
 def isin_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.isin for int codes, free when ``b`` is empty (overrides usually are)."""
+    """np.isin for int codes, free when ``b`` is empty (overrides usually are). A large ``b`` that is
+    already sorted (pair codes of a previous run usually are) is searched, not sorted again."""
     if len(b) == 0 or len(a) == 0:
         return np.zeros(len(a), dtype=bool)
+    if len(b) > 4 * len(a) and len(b) > 10_000 and bool((b[1:] >= b[:-1]).all()):
+        pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+        return b[pos] == a
     return np.isin(a, b)
 
 
@@ -35,15 +40,70 @@ def mint_id(tenant_id: str, member_key: str, salt: int = 0) -> str:
     return "G" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
+class IdLookup:
+    """golden id → value from two aligned arrays, looked up a batch at a time: no Python dict of
+    every id is built (a large tenant has millions; a run asks for the ids it touches)."""
+
+    def __init__(self, ids=(), values=(), fallback: "Callable[[], IdLookup] | None" = None,
+                 same_ids_as: "IdLookup | None" = None):
+        self.ids = np.asarray(ids, dtype=object)
+        self.values = np.asarray(values, dtype=object)
+        self._shared = same_ids_as  # lookups over the same ids share one hash index
+        self._own_index: pd.Index | None = None
+        self._fallback, self._fallback_lookup = fallback, None
+
+    @property
+    def _index(self) -> pd.Index:
+        if self._shared is not None:
+            return self._shared._index
+        if self._own_index is None:
+            self._own_index = pd.Index(self.ids)
+        return self._own_index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lookup(self, ids, default=None) -> np.ndarray:
+        """The value per id of ``ids`` (``default`` where unknown)."""
+        ids = np.asarray(ids, dtype=object)
+        out = np.full(len(ids), default, dtype=object)
+        if len(ids) == 0:
+            return out
+        if len(self.ids):
+            pos = self._index.get_indexer(ids)
+            hit = pos >= 0
+            out[hit] = self.values[pos[hit]]
+        else:
+            hit = np.zeros(len(ids), bool)
+        if self._fallback is not None and not hit.all():
+            if self._fallback_lookup is None:
+                self._fallback_lookup = self._fallback()
+            miss = np.flatnonzero(~hit)
+            out[miss] = self._fallback_lookup.lookup(ids[miss], default)
+        return out
+
+    def get(self, golden_id, default=None):
+        return self.lookup([golden_id], default)[0]
+
+
+def _earliest_links(xref: pd.DataFrame, skip_ids) -> IdLookup:
+    """created_at of ids the golden table does not hold: their earliest linked_at in the xref (sort +
+    first: a string groupby.min runs in Python)."""
+    x = xref[~xref["golden_id"].isin(skip_ids)] if len(skip_ids) else xref
+    gl = pd.DataFrame({"g": x["golden_id"].to_numpy(dtype=object), "at": x["linked_at"].astype(str).to_numpy(dtype=object)})
+    gl = gl.sort_values("at", kind="stable").drop_duplicates("g")
+    return IdLookup(gl["g"].to_numpy(dtype=object), gl["at"].to_numpy(dtype=object))
+
+
 @dataclass
 class GoldenState:
     """What a run needs from the previous published tables (per tenant)."""
 
     xref: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=XREF_COLUMNS))
     aliases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALIAS_COLUMNS))
-    created_at: dict[str, str] = field(default_factory=dict)
-    golden_hashes: dict[str, str] = field(default_factory=dict)
-    updated_at: dict[str, str] = field(default_factory=dict)
+    created_at: IdLookup = field(default_factory=IdLookup)
+    golden_hashes: IdLookup = field(default_factory=IdLookup)
+    updated_at: IdLookup = field(default_factory=IdLookup)
     # optional fast-path cache of the previous run (``MatchCache`` from ``Resolution.cache``, with the
     # FS parameters, record hashes, blocking keys and scored pairs); None → full resolution
     cache: object | None = None
@@ -51,23 +111,18 @@ class GoldenState:
     @classmethod
     def from_tables(cls, xref: pd.DataFrame, aliases: pd.DataFrame | None = None,
                     golden_contacts: pd.DataFrame | None = None, cache: object | None = None) -> "GoldenState":
+        """created_at per id: the golden table's, else the earliest linked_at in the xref (worked out
+        only if some id is missing from the golden table); content hash and updated_at per id."""
         aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
-        created: dict[str, str] = {}
-        hashes, updated = {}, {}
         have_gc = golden_contacts is not None and len(golden_contacts) > 0
-        x = xref
-        if have_gc and len(xref):  # ids of the golden table take its created_at; the rest: earliest linked_at
-            x = xref[~xref["golden_id"].isin(golden_contacts["golden_id"])]
-        if len(x):  # earliest linked_at per id (sort + first: a string groupby.min runs in Python)
-            gl = pd.DataFrame({"g": x["golden_id"].to_numpy(dtype=object), "at": x["linked_at"].astype(str).to_numpy(dtype=object)})
-            gl = gl.sort_values("at", kind="stable").drop_duplicates("g")
-            created = dict(zip(gl["g"].tolist(), gl["at"].tolist()))
-        if have_gc:
-            gids = golden_contacts["golden_id"].to_numpy(dtype=object).tolist()
-            created.update(zip(gids, golden_contacts["created_at"].astype(str).to_numpy(dtype=object).tolist()))
-            if "content_hash" in golden_contacts:
-                hashes = dict(zip(gids, golden_contacts["content_hash"].to_numpy(dtype=object).tolist()))
-                updated = dict(zip(gids, golden_contacts["updated_at"].astype(str).to_numpy(dtype=object).tolist()))
+        gids = golden_contacts["golden_id"].to_numpy(dtype=object) if have_gc else np.zeros(0, object)
+        fallback = (lambda: _earliest_links(xref, gids)) if len(xref) else None
+        created = IdLookup(gids, golden_contacts["created_at"].astype(str).to_numpy(dtype=object) if have_gc else (),
+                           fallback)
+        hashes, updated = IdLookup(), IdLookup()
+        if have_gc and "content_hash" in golden_contacts:
+            hashes = IdLookup(gids, golden_contacts["content_hash"].to_numpy(dtype=object), same_ids_as=created)
+            updated = IdLookup(gids, golden_contacts["updated_at"].astype(str).to_numpy(dtype=object), same_ids_as=created)
         return cls(xref[XREF_COLUMNS].copy(), aliases[ALIAS_COLUMNS].copy(), created, hashes, updated, cache)
 
     def alias_map(self) -> dict[str, str]:
@@ -94,8 +149,19 @@ def resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
     return ids
 
 
+def _used_ids(candidates: list[str], pools: list[np.ndarray]) -> set[str]:
+    """The candidates that occur in one of ``pools`` (each pool scanned once against the candidates:
+    no set of every id in use is built)."""
+    found: set[str] = set()
+    if candidates:
+        for pool in pools:
+            if len(pool):
+                found.update(pool[pd.Series(pool).isin(candidates).to_numpy()].tolist())
+    return found
+
+
 def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: GoldenState | None,
-               now: str, reserved: set[str] | None = None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
+               now: str, reserved: np.ndarray | None = None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
     """Return (golden id per record, new alias rows, created_at per id, previous raw id per record).
     ``reserved``: ids in use beyond ``state`` (an incremental run passes a partial state)."""
     n = len(keys)
@@ -107,7 +173,7 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
     prev = resolve_series(prev_raw.dropna(), state.alias_map())
     cand = pd.DataFrame({"label": labels[prev.index.to_numpy()], "prev": prev.to_numpy()})
     cand = cand.groupby(["prev", "label"], sort=False).size().rename("count").reset_index()
-    cand["created"] = cand["prev"].map(state.created_at).fillna("")
+    cand["created"] = state.created_at.lookup(cand["prev"].to_numpy(dtype=object), "")
     assigned: dict[int, str] = {}
     taken: set[str] = set()
     # fast path: a previous id in one cluster which holds no other previous id
@@ -130,22 +196,32 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         target_label = int(group.sort_values(["count", "label"], ascending=[False, True])["label"].iloc[0])
         alias_rows.append((tenant_id, prev_id, target_label, now))
     # mint for clusters without a previous id, from the earliest member key
-    in_use = set(state.xref["golden_id"]) | set(state.aliases["alias_id"]) | taken | (reserved or set())
     key_rank, key_values = pd.factorize(keys.to_numpy(dtype=object), sort=True)
     uniq_labels, label_code = np.unique(labels, return_inverse=True)
     earliest = np.full(len(uniq_labels), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(earliest, label_code.reshape(-1), key_rank.astype(np.int64))
     key_values = np.asarray(key_values, dtype=object)
-    created = {}
-    for label, rank in zip(uniq_labels.tolist(), earliest.tolist()):
-        if label in assigned:
-            created[assigned[label]] = state.created_at.get(assigned[label], now)
-            continue
-        key = key_values[rank]
-        salt, gid = 0, mint_id(tenant_id, key)
+    kept = [assigned[label] for label in uniq_labels.tolist() if label in assigned]
+    created = dict(zip(kept, state.created_at.lookup(kept, now).tolist()))
+    to_mint = [(label, key_values[rank]) for label, rank in zip(uniq_labels.tolist(), earliest.tolist())
+               if label not in assigned]
+    pools = [state.xref["golden_id"].to_numpy(dtype=object), state.aliases["alias_id"].to_numpy(dtype=object)]
+    if reserved is not None:
+        pools.append(np.asarray(reserved, dtype=object))
+    # a minted id is taken when a split leaves with the record that minted the cluster's old id: the
+    # first few salted ids of each clashing cluster are checked against the ids in use in one scan
+    checked = 4
+    first = [mint_id(tenant_id, key) for _, key in to_mint]
+    in_use = taken | _used_ids(first, pools)
+    clash = [key for (_, key), gid in zip(to_mint, first) if gid in in_use]
+    in_use |= _used_ids([mint_id(tenant_id, key, salt) for key in clash for salt in range(1, checked)], pools)
+    for (label, key), gid in zip(to_mint, first):
+        salt = 0
         while gid in in_use:
             salt += 1
             gid = mint_id(tenant_id, key, salt)
+            if salt >= checked:
+                in_use |= _used_ids([gid], pools)
         in_use.add(gid)
         assigned[label] = gid
         created[gid] = now

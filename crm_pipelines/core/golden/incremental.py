@@ -29,11 +29,11 @@ from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
 from ..matching.clustering import cluster, components
 from ..matching.comparisons import Columns
 from ..matching.explain import pattern_explanations
-from ..matching.model import FSParams, pattern_weights, patterns, probability
+from ..matching.model import FSParams, extend_patterns, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from .ids import GoldenState, assign_ids, isin_codes, resolve_series
-from .outputs import PAIR_COLUMNS, XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
+from .outputs import XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
 
 
 @dataclass
@@ -43,6 +43,8 @@ class MatchCache:
     tenant_id: str
     config: str
     keys: np.ndarray          # "source|source_id" per record
+    sources: np.ndarray       # source and source_id per record, as given
+    source_ids: np.ndarray
     hashes: np.ndarray        # content_hash per record
     params: FSParams
     blocks: dict              # blocking key → (rows, uint64 hash of the value), exploded
@@ -50,6 +52,8 @@ class MatchCache:
     pj: np.ndarray
     levels: np.ndarray
     veto: np.ndarray
+    pats: np.ndarray          # distinct level patterns, and the pattern of each scored pair
+    inverse: np.ndarray
     comp: np.ndarray          # strong-edge component per record (before conflict splitting)
     labels: np.ndarray        # cluster label per record
     overrides: frozenset      # (kind, key, key) applied
@@ -57,6 +61,10 @@ class MatchCache:
     pair_j: np.ndarray
     golden_contacts: pd.DataFrame
     pairs: pd.DataFrame
+    version: int = 3          # a cache pickled by another layout is ignored (a full run follows)
+
+
+CACHE_VERSION = 3
 
 
 def config_key(config: MatchConfig) -> str:
@@ -89,7 +97,8 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     """Return (Resolution or None, parameters to carry into a full run or None, reason)."""
     from .resolve import Resolution, _golden_table, _link_method, _merge_aliases, _strong_bad
 
-    if cache.tenant_id != tenant_id or cache.config != config_key(config) or len(previous.xref) != len(cache.keys):
+    if (getattr(cache, "version", None) != CACHE_VERSION or cache.tenant_id != tenant_id
+            or cache.config != config_key(config) or len(previous.xref) != len(cache.keys)):
         return None, None, "cache_mismatch"
     n, n_prev = len(frame), len(cache.keys)
     if n == n_prev and (keys == cache.keys).all():  # same records in the same order (the usual case)
@@ -160,7 +169,8 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     veto = np.concatenate([cache.veto[keep], nv])[order]
     i, j = allc // max(n, 1), allc % max(n, 1)
     params = carried
-    pats, inverse, _ = patterns(levels)
+    pats, old_pat, new_pat = extend_patterns(cache.pats, nl)
+    inverse = np.concatenate([old_pat[cache.inverse[keep]], new_pat])[order]
     weight = pattern_weights(pats, params)[inverse] if len(pats) else np.zeros(0)
     sp = ScoredPairs(i, j, levels, veto, weight, probability(weight, params.prior), pats, inverse)
     must_codes, cannot_codes = _codes(mi, mj, n), _codes(ci, cj, n)
@@ -207,10 +217,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     sub_state = GoldenState(previous.xref.iloc[sub_prev].reset_index(drop=True), previous.aliases, previous.created_at,
                             previous.golden_hashes, previous.updated_at)
     prev_gid = previous.xref["golden_id"].to_numpy(dtype=object)
-    reserved = set(prev_gid.tolist())
     golden = np.empty(n, dtype=object)
     golden[rest] = prev_gid[prev_pos[rest]]
-    gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp, reserved)
+    gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp, prev_gid)
     golden[A] = gA
     amap = previous.alias_map()
     prev_resolved = resolve_series(prev_raw, amap)
@@ -239,7 +248,8 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     S = np.flatnonzero(surv_rows)
     gS = golden[S]
     lookup = lambda pkey: pkey.map(pd.Series(golden, index=keys))  # noqa: E731
-    created_all = {g: created.get(g) or previous.created_at.get(g, stamp) for g in set(gS.tolist())}
+    ids_S = list(set(gS.tolist()))
+    created_all = {g: created.get(g) or prev for g, prev in zip(ids_S, previous.created_at.lookup(ids_S, stamp).tolist())}
     new_rows = (_golden_table(frame.iloc[S].reset_index(drop=True), gS, lookup, created_all, previous, stamp, tenant_id, config)
                 if len(S) else cache.golden_contacts.iloc[:0])
     dropped = set(prev_gid[sub_prev].tolist()) | set(gS.tolist()) | set(prev_gid[prev_pos[S][prev_pos[S] >= 0]].tolist())
@@ -260,7 +270,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
-    pairs = pd.concat([cache.pairs[pkeep], new_pairs], ignore_index=True)[PAIR_COLUMNS]
+    pairs = pd.concat([cache.pairs[pkeep], new_pairs[cache.pairs.columns]], ignore_index=True)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
     review = build_review(pairs, config.auto_merge_probability, stamp)
@@ -271,6 +281,8 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
              "em_iterations": 0, "mode": "incremental", "changed_records": int(len(chg)),
              "deleted_records": int(n_prev - (prev_pos >= 0).sum()), "affected_records": int(len(A)),
              "resurvived_records": int(len(S))}
-    new_cache = MatchCache(tenant_id, cache.config, keys, hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, comp, labels,
+    new_cache = MatchCache(tenant_id, cache.config, keys, frame["source"].to_numpy(dtype=object),
+                           frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
+                           sp.inverse, comp, labels,
                            ovset, pair_i, pair_j, golden_contacts, pairs)
     return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache), carried, "ok"

@@ -65,16 +65,9 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     if len(tenants) > 1:
         raise ValueError(f"resolve_tenant got several tenants: {sorted(map(str, tenants))[:5]}")
     tenant_id = str(tenants[0]) if len(tenants) else ""
-    deleted = contacts["is_deleted"].astype(bool).to_numpy()
-    if deleted.any() or contacts.duplicated(["source", "source_id"], keep="last").any():
-        frame = contacts[~deleted].drop_duplicates(["source", "source_id"], keep="last").reset_index(drop=True)
-    elif isinstance(contacts.index, pd.RangeIndex) and contacts.index.start == 0 and contacts.index.step == 1:
-        frame = contacts  # nothing to drop: no copy (frame is only read)
-    else:
-        frame = contacts.reset_index(drop=True)
-    keys = (frame["source"].astype(str) + "|" + frame["source_id"].astype(str)).to_numpy(dtype=object)
-    carried, reason = None, "no_cache"
     cache = getattr(previous, "cache", None) if previous is not None else None
+    frame, keys = _active_records(contacts, cache)
+    carried, reason = None, "no_cache"
     if cache is not None:
         from .incremental import resolve_incremental
         res, carried, reason = resolve_incremental(frame, keys, tenant_id, previous, cache, overrides, config, stamp, t0, c0)
@@ -85,6 +78,30 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     res.stats["deleted_skipped"] = int(len(contacts) - len(frame))
     res.stats["incremental_fallback"] = reason
     return res
+
+
+def _active_records(contacts: pd.DataFrame, cache) -> tuple[pd.DataFrame, np.ndarray]:
+    """Live records (not deleted; the last of duplicate (source, source_id)), with their
+    "source|source_id" keys. Records equal to the cached run's, in the same order (the usual
+    incremental case), take the cached keys: no string building, no duplicate scan."""
+    deleted = contacts["is_deleted"].astype(bool).to_numpy()
+    src = contacts["source"].to_numpy(dtype=object)
+    sid = contacts["source_id"].to_numpy(dtype=object)
+    cached = getattr(cache, "sources", None)
+    if (cached is not None and not deleted.any() and len(cached) == len(contacts)
+            and (src == cached).all() and (sid == cache.source_ids).all()):
+        keys, drop = cache.keys, None
+    else:
+        keys = (pd.Series(src).astype(str) + "|" + pd.Series(sid).astype(str)).to_numpy(dtype=object)
+        live = ~deleted
+        dup = np.zeros(len(keys), bool)
+        dup[live] = pd.Index(keys[live]).duplicated(keep="last")
+        drop = deleted | dup
+        if drop.any():
+            return contacts[~drop].reset_index(drop=True), keys[~drop]
+    if isinstance(contacts.index, pd.RangeIndex) and contacts.index.start == 0 and contacts.index.step == 1:
+        return contacts, keys  # nothing to drop: no copy (the frame is only read)
+    return contacts.reset_index(drop=True), keys
 
 
 def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, previous: GoldenState | None,
@@ -147,8 +164,9 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
              "em_iterations": params.iterations, "mode": "full", "params_carried": carried is not None}
     from .incremental import MatchCache, config_key, override_set
     sel = np.flatnonzero(dec != "")
-    cache = MatchCache(tenant_id, config_key(config), keys_arr, frame["content_hash"].to_numpy(dtype=object), params,
-                       blocks, sp.i, sp.j, sp.levels, sp.veto, comp_out[0], labels,
+    cache = MatchCache(tenant_id, config_key(config), keys_arr, frame["source"].to_numpy(dtype=object),
+                       frame["source_id"].to_numpy(dtype=object), frame["content_hash"].to_numpy(dtype=object), params,
+                       blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats, sp.inverse, comp_out[0], labels,
                        override_set(keys_arr, ov), sp.i[sel], sp.j[sel], golden_contacts.reset_index(drop=True), pairs)
     return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
                       cache)
@@ -157,8 +175,8 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
 def _strong_bad(sp, allc, must_codes, cannot_codes, config):
     is_cannot = isin_codes(allc, cannot_codes)
     strong = (sp.prob >= config.auto_merge_probability) & (sp.veto < 0) & ~is_cannot
-    if config.require_identifier:
-        strong &= has_identifier(sp.levels) & ~weak_first_name_unconfirmed(sp.levels)
+    if config.require_identifier and len(sp.pats):  # a property of the level pattern: computed per pattern
+        strong &= (has_identifier(sp.pats) & ~weak_first_name_unconfirmed(sp.pats))[sp.inverse]
     bad = ((sp.veto >= 0) | (sp.weight < config.conflict_weight) | is_cannot) & ~isin_codes(allc, must_codes)
     return strong, bad
 
@@ -196,10 +214,11 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
     surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
     gids = surv["golden_id"].to_numpy(dtype=object).tolist()
     surv["created_at"] = [created.get(g, stamp) for g in gids]
-    prev_hash = previous.golden_hashes if previous else {}
-    prev_upd = previous.updated_at if previous else {}
-    surv["updated_at"] = [prev_upd.get(g, stamp) if prev_hash.get(g) == h else stamp
-                          for g, h in zip(gids, surv["content_hash"].to_numpy(dtype=object).tolist())]
+    updated = np.full(len(gids), stamp, dtype=object)
+    if previous is not None and len(previous.golden_hashes):
+        same = previous.golden_hashes.lookup(gids) == surv["content_hash"].to_numpy(dtype=object)
+        updated[same] = previous.updated_at.lookup(np.asarray(gids, dtype=object)[same], stamp)
+    surv["updated_at"] = updated
     return surv[GOLDEN_COLUMNS]
 
 

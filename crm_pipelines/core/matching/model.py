@@ -72,17 +72,36 @@ def _initial_m(c: str) -> list[float]:
     return list(raw / raw.sum())
 
 
+def _radix(width: int) -> np.ndarray:
+    return np.int64(11) ** np.arange(width - 1, -1, -1, dtype=np.int64)  # column 0 most significant
+
+
+def _level_codes(levels: np.ndarray) -> np.ndarray:
+    """One int64 per row of levels (-1..9 → base 11); sorting codes sorts the rows."""
+    return (levels.astype(np.int64) + 1) @ _radix(levels.shape[1])
+
+
+def _decode(codes: np.ndarray, width: int) -> np.ndarray:
+    radix = _radix(width)
+    return ((codes[:, None] // radix[None, :]) % 11 - 1).astype(np.int8)
+
+
 def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct level rows → (patterns, inverse index per pair, counts)."""
     if len(levels) == 0:
         return np.zeros((0, levels.shape[1]), np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # one int64 code per row (levels are -1..9 → base 11), unique on 1-D codes, decoded back
-    width = levels.shape[1]
-    radix = np.int64(11) ** np.arange(width - 1, -1, -1, dtype=np.int64)  # column 0 most significant
-    code = (levels.astype(np.int64) + 1) @ radix
-    ucode, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
-    pats = ((ucode[:, None] // radix[None, :]) % 11 - 1).astype(np.int8)
-    return pats, inverse.reshape(-1), counts
+    ucode, inverse, counts = np.unique(_level_codes(levels), return_inverse=True, return_counts=True)
+    return _decode(ucode, levels.shape[1]), inverse.reshape(-1), counts
+
+
+def extend_patterns(pats: np.ndarray, new_levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct patterns ``pats`` of earlier pairs plus those of ``new_levels`` →
+    (patterns, position of each old pattern in them, inverse index per new row). An incremental run
+    maps its carried pairs through the second array instead of re-finding the patterns of all pairs."""
+    width = pats.shape[1] if pats.ndim == 2 and pats.shape[1] else new_levels.shape[1]
+    old, new = _level_codes(pats.reshape(-1, width)), _level_codes(new_levels.reshape(-1, width))
+    merged = np.union1d(old, new)
+    return _decode(merged, width), np.searchsorted(merged, old), np.searchsorted(merged, new)
 
 
 def pattern_weights(pats: np.ndarray, params: FSParams) -> np.ndarray:
