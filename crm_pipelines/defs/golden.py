@@ -72,8 +72,9 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                          description="Cross-reference: every canonical source record -> its golden id, how and "
                                      "when it was linked. Merged-away ids stay resolvable in golden_aliases."),
             dg.AssetSpec(EXPLANATIONS, deps=[RESOLUTION], metadata={"dagster/table_name": "match_pairs"}, kinds={"table"}, owners=[OWNER],
-                         description="Why records were merged: per accepted or queued pair the comparison level "
-                                     "and weight of every field, the total weight and the match probability."),
+                         description="Why records were merged: per accepted or queued pair the total weight, the "
+                                     "match probability and its comparison pattern; match_patterns holds each "
+                                     "pattern's level and weight per field (join on tenant_id, pattern_id)."),
             dg.AssetSpec(REVIEW, deps=[RESOLUTION], metadata={"dagster/table_name": "match_review_queue"}, kinds={"table"}, owners=[OWNER],
                          description="Pairs in the grey band between the review and auto-merge thresholds, for "
                                      "a steward to decide (must-link / cannot-link in match_overrides)."),
@@ -91,9 +92,11 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                        "group by link_method", tenant_id, tuples=True))
             decisions = dict(_rows(conn, "select decision, count(*) from match_pairs where tenant_id = :t "
                                          "group by decision", tenant_id, tuples=True))
-            weakest = _rows(conn, "select source_a, source_id_a, source_b, source_id_b, match_probability, decision, "
-                                  "explanation from match_pairs where tenant_id = :t and decision = 'auto_merge' "
-                                  "order by match_probability limit 5", tenant_id)
+            weakest = _rows(conn, "select p.source_a, p.source_id_a, p.source_b, p.source_id_b, p.match_probability, "
+                                  "p.decision, e.explanation from match_pairs p join match_patterns e "
+                                  "on e.tenant_id = p.tenant_id and e.pattern_id = p.pattern_id "
+                                  "where p.tenant_id = :t and p.decision = 'auto_merge' "
+                                  "order by p.match_probability limit 5", tenant_id)
             review = _rows(conn, "select source_a, source_id_a, source_b, source_id_b, match_probability, reason "
                                  "from match_review_queue where tenant_id = :t order by match_probability desc "
                                  "limit 10", tenant_id)

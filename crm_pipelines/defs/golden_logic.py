@@ -94,7 +94,8 @@ def _empty_resolution() -> Resolution:
 
     return Resolution(golden_contacts=pd.DataFrame(columns=GOLDEN_COLUMNS), xref=empty(gt.golden_contact_xref),
                       aliases=empty(gt.golden_aliases), link_history=empty(gt.golden_link_history),
-                      pairs=empty(gt.match_pairs), review_queue=empty(gt.match_review_queue))
+                      pairs=empty(gt.match_pairs), review_queue=empty(gt.match_review_queue),
+                      patterns=empty(gt.match_patterns))
 
 
 def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None,

@@ -46,3 +46,31 @@ def ensure_schema(engine: sa.Engine) -> None:
     from crm_pipelines.warehouse.schema import metadata
 
     metadata.create_all(engine, checkfirst=True)
+    add_missing_columns(engine, metadata)
+
+
+def add_missing_columns(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:
+    """Additive migration of a warehouse made by an earlier version: a column declared in code but
+    missing from an existing table is added (nullable; columns the code no longer writes stay and
+    are left NULL in new rows). Returns "table.column" per added column."""
+    missing = []
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            missing += [(table, column) for column in table.c if column.name not in present]
+    added = []
+    if not missing:
+        return added
+    with engine.begin() as conn:
+        prep = conn.dialect.identifier_preparer
+        for table, column in missing:
+            if column.primary_key:
+                raise RuntimeError(f"table {table.name} lacks key column {column.name}: it was made by an "
+                                   "incompatible version; drop it (it is rebuilt) or migrate it by hand")
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {prep.format_table(table)} ADD COLUMN {prep.quote(column.name)} {kind}")
+            added.append(f"{table.name}.{column.name}")
+    return added

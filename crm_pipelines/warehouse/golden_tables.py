@@ -72,7 +72,16 @@ _PAIR = [("tenant_id", S), ("source_a", S), ("source_id_a", S), ("source_b", S),
          ("golden_id_a", S), ("golden_id_b", S), ("match_weight", F), ("match_probability", F)]
 match_pairs = sa.Table(
     "match_pairs", metadata, sa.Column("id", I, primary_key=True, autoincrement=True),
-    *_cols(_PAIR), *_cols([("decision", S), ("explanation", T), ("created_at", S)]),
+    *_cols(_PAIR), *_cols([("decision", S), ("pattern_id", sa.BigInteger()), ("created_at", S)]),
+    comment="explained pairs: the explanation is the pattern's, in match_patterns (tenant_id, pattern_id)",
+)
+
+match_patterns = sa.Table(
+    "match_patterns", metadata,
+    sa.Column("tenant_id", S, primary_key=True), sa.Column("pattern_id", sa.BigInteger(), primary_key=True,
+                                                            autoincrement=False),
+    *_cols([("match_weight", F), ("explanation", T), ("created_at", S)]),
+    comment="one explanation per comparison-level pattern: per field with a value on both sides, its level and weight",
 )
 
 match_review_queue = sa.Table(
@@ -87,5 +96,5 @@ match_overrides = sa.Table(
 )
 
 GOLDEN_TABLES = {t.name: t for t in (canonical_contacts, contact_rejects, golden_contacts, golden_contact_xref,
-                                     golden_aliases, golden_link_history, match_pairs, match_review_queue,
+                                     golden_aliases, golden_link_history, match_pairs, match_patterns, match_review_queue,
                                      match_overrides)}

@@ -13,7 +13,8 @@ from crm_pipelines.warehouse.frames import replace_tenant_frame
 from crm_pipelines.warehouse.schema import metadata
 
 PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
-             "pairs": gt.match_pairs, "review_queue": gt.match_review_queue, "link_history": gt.golden_link_history}
+             "pairs": gt.match_pairs, "patterns": gt.match_patterns, "review_queue": gt.match_review_queue,
+             "link_history": gt.golden_link_history}
 APPENDED = {"link_history"}  # history is appended on publish; everything else is replaced per tenant
 
 

@@ -15,6 +15,7 @@ def test_survivorship_and_provenance(base_people):
                phones=[("mobile", "0171 1234567")], source_modified_at="2024-01-01T00:00:00Z"),
         person("2", "Hans-Peter", "Müller", source="lexware", emails=[("work", "hans@mueller.de"), ("personal", "hp@web.de")],
                phones=[("mobile", "+49 171 1234567"), ("fax", "030 999999")], city="Potsdam", source_modified_at="2024-06-01T00:00:00Z"),
+        person("solo", "Greta", "Einzelgänger", source="weclapp", emails=[("work", "greta@einzel.de")], city="Bremen"),
     ]
     res = resolve(drafts)
     g = res.golden_contacts.set_index("golden_id").loc[gid(res, "hero", "1")]
@@ -26,6 +27,9 @@ def test_survivorship_and_provenance(base_people):
     prov = json.loads(g.provenance)
     assert prov["city"] == {"rule": "most_recent", "source": "lexware", "source_id": "2"}
     assert prov["first_name"]["rule"] == "most_complete"
+    single = res.golden_contacts.set_index("golden_id").loc[gid(res, "weclapp", "solo")]
+    assert single.member_count == 1 and single.city == "Bremen"
+    assert json.loads(single.provenance) == {"all": {"source": "weclapp", "source_id": "solo"}}
 
 
 def test_rerun_keeps_every_id_and_rebuilds_state_from_tables(base_people):

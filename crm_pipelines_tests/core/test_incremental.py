@@ -45,8 +45,11 @@ def assert_same(inc, full):
     assert np.allclose(a.match_probability.astype(float), b.match_probability.astype(float), equal_nan=True)
     gc = [c for c in inc.golden_contacts.columns]
     assert _rows(inc.golden_contacts, gc) == _rows(full.golden_contacts, gc)
-    pc = ["source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b", "match_weight", "decision", "explanation"]
+    pc = ["source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b", "match_weight", "decision", "pattern_id"]
     assert _rows(inc.pairs, pc) == _rows(full.pairs, pc)
+    ec = ["pattern_id", "match_weight", "explanation"]
+    assert _rows(inc.patterns, ec) == _rows(full.patterns, ec)
+    assert _rows(inc.review_queue, ["source_a", "source_id_a", "explanation"]) == _rows(full.review_queue, ["source_a", "source_id_a", "explanation"])
     assert _rows(inc.review_queue, pc[:6] + ["reason"]) == _rows(full.review_queue, pc[:6] + ["reason"])
     assert _rows(inc.aliases, list(inc.aliases.columns)) == _rows(full.aliases, list(full.aliases.columns))
     assert _rows(inc.link_history, list(inc.link_history.columns)) == _rows(full.link_history, list(full.link_history.columns))

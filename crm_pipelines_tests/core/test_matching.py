@@ -39,7 +39,9 @@ def test_duplicates_merge_with_umlaut_and_phone_variants(base_people):
     assert gid(res, "hero", "1") == gid(res, "ms365", "a")
     pair = res.pairs[(res.pairs.source_id_a.isin(["1", "a"])) & (res.pairs.source_id_b.isin(["1", "a"]))].iloc[0]
     assert pair.decision == "auto_merge"
-    assert '"email": {"level": "shared"' in pair.explanation
+    explanation = res.patterns.set_index("pattern_id").explanation[pair.pattern_id]
+    assert '"email": {"level": "shared"' in explanation
+    assert set(res.pairs.pattern_id) == set(res.patterns.pattern_id)  # every pair's pattern is explained, no more
 
 
 def test_vetoes_vat_birthday_kind(base_people):

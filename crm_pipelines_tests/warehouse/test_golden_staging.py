@@ -61,6 +61,37 @@ def test_stage_then_publish_round_trips_values_per_tenant(engine):
     assert singles["match_probability"].isna().all()
     merged = xref[xref["link_method"] == "auto_merge"]
     assert len(merged) == 20 and (merged["match_probability"] > 0.99).all()
+    with engine.connect() as conn:  # every published pair finds its explanation by pattern id
+        explained = conn.execute(sa.text(
+            "select count(*), count(e.explanation) from match_pairs p left join match_patterns e "
+            "on e.tenant_id = p.tenant_id and e.pattern_id = p.pattern_id where p.tenant_id = 'tenant-a'")).one()
+    assert explained[0] == explained[1] == len(a.pairs) > 0
+    assert '"email": {"level": "shared"' in a.patterns.explanation.iloc[0]
+
+
+def test_a_warehouse_of_an_earlier_layout_gains_the_new_columns(engine):
+    """match_pairs carried its explanation inline before pattern ids: ensure_schema adds the column,
+    the old one stays (NULL in new rows), and a publish works on the migrated table."""
+    from crm_pipelines.warehouse.engine import add_missing_columns, ensure_schema
+    from crm_pipelines.warehouse.schema import metadata
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE match_pairs")
+        key = "id SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "id INTEGER PRIMARY KEY"
+        conn.exec_driver_sql(f"CREATE TABLE match_pairs ({key}, tenant_id VARCHAR(255), source_a VARCHAR(255), "
+                             "source_id_a VARCHAR(255), source_b VARCHAR(255), source_id_b VARCHAR(255), golden_id_a VARCHAR(255), "
+                             "golden_id_b VARCHAR(255), match_weight FLOAT, match_probability FLOAT, decision VARCHAR(255), "
+                             "explanation TEXT, created_at VARCHAR(255))")
+    ensure_schema(engine)
+    assert add_missing_columns(engine, metadata) == []  # done once
+    a = _resolution("tenant-a")
+    with engine.begin() as conn:
+        stage(conn, "tenant-a", a)
+        counts = publish(conn, "tenant-a")
+    assert counts["pairs"] == len(a.pairs) > 0
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("select pattern_id from match_pairs where tenant_id = 'tenant-a'")).scalars().all()
+    assert sorted(stored) == sorted(a.pairs.pattern_id.tolist())
 
 
 def test_a_frame_with_another_tenants_rows_is_refused(engine):

@@ -29,11 +29,11 @@ from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
 from ..matching.clustering import cluster, components
 from ..matching.comparisons import Columns
 from ..matching.explain import pattern_explanations
-from ..matching.model import FSParams, extend_patterns, pattern_weights, probability
+from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from .ids import GoldenState, assign_ids, isin_codes, resolve_series
-from .outputs import XREF_COLUMNS, build_history, build_pairs, build_review, build_xref, decide
+from .outputs import XREF_COLUMNS, build_history, build_pairs, build_patterns, build_review, build_xref, decide
 
 
 @dataclass
@@ -61,10 +61,10 @@ class MatchCache:
     pair_j: np.ndarray
     golden_contacts: pd.DataFrame
     pairs: pd.DataFrame
-    version: int = 3          # a cache pickled by another layout is ignored (a full run follows)
+    version: int = 4          # a cache pickled by another layout is ignored (a full run follows)
 
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 def config_key(config: MatchConfig) -> str:
@@ -248,8 +248,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     S = np.flatnonzero(surv_rows)
     gS = golden[S]
     lookup = lambda pkey: pkey.map(pd.Series(golden, index=keys))  # noqa: E731
-    ids_S = list(set(gS.tolist()))
-    created_all = {g: created.get(g) or prev for g, prev in zip(ids_S, previous.created_at.lookup(ids_S, stamp).tolist())}
+    created_all = {g: created.get(g) for g in set(gS.tolist())}
+    unknown = [g for g, at in created_all.items() if not at]  # ids assign_ids did not see: the previous table's
+    created_all.update(zip(unknown, previous.created_at.lookup(unknown, stamp).tolist()))
     new_rows = (_golden_table(frame.iloc[S].reset_index(drop=True), gS, lookup, created_all, previous, stamp, tenant_id, config)
                 if len(S) else cache.golden_contacts.iloc[:0])
     dropped = set(prev_gid[sub_prev].tolist()) | set(gS.tolist()) | set(prev_gid[prev_pos[S][prev_pos[S] >= 0]].tolist())
@@ -265,15 +266,17 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
                       sp.pats, sp.inverse[touch])
     dec = decide(tsp, labels, strong[touch], must_codes, cannot_codes, n, config.review_probability)
     sel = np.flatnonzero(dec != "")
+    pids = pattern_ids(sp.pats)
     expl = pattern_explanations(sp.pats, params)
-    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, expl, stamp)
+    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, pids, stamp)
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     pairs = pd.concat([cache.pairs[pkeep], new_pairs[cache.pairs.columns]], ignore_index=True)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
-    review = build_review(pairs, config.auto_merge_probability, stamp)
+    review = build_review(pairs, config.auto_merge_probability, stamp, pd.Series(expl, index=pids, dtype=object))
+    patterns = build_patterns(tenant_id, pairs, pids, pattern_weights(sp.pats, params), expl, stamp)
     timings.update({"explain": time.perf_counter() - t0, "explain_cpu": time.process_time() - c0})
     stats = {"records": n, "candidate_pairs": int(len(allc)), "pairs_per_record": len(allc) / n if n else 0.0,
              "scored_pairs": int(len(new_codes)), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
@@ -285,4 +288,5 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
                            frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
                            sp.inverse, comp, labels,
                            ovset, pair_i, pair_j, golden_contacts, pairs)
-    return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache), carried, "ok"
+    return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache,
+                      patterns), carried, "ok"

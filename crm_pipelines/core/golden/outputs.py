@@ -10,7 +10,8 @@ from .ids import XREF_COLUMNS, isin_codes
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
 PAIR_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
-                "match_weight", "match_probability", "decision", "explanation", "created_at"]
+                "match_weight", "match_probability", "decision", "pattern_id", "created_at"]
+PATTERN_COLUMNS = ["tenant_id", "pattern_id", "match_weight", "explanation", "created_at"]
 REVIEW_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
                   "match_weight", "match_probability", "reason", "explanation", "queued_at"]
 
@@ -72,7 +73,9 @@ def decide(sp, labels, strong, must_codes, cannot_codes, n, review_p) -> np.ndar
     return dec
 
 
-def build_pairs(tenant_id, frame, golden, sp, dec, expl, now) -> pd.DataFrame:
+def build_pairs(tenant_id, frame, golden, sp, dec, pids, now) -> pd.DataFrame:
+    """Reported pairs; ``pids`` = pattern id per distinct pattern of ``sp`` (the explanation is the
+    pattern's, stored once per tenant in match_patterns)."""
     sel = np.flatnonzero(dec != "")
     i, j = sp.i[sel], sp.j[sel]
     src, sid = frame["source"].to_numpy(dtype=object), frame["source_id"].to_numpy(dtype=object)
@@ -80,12 +83,23 @@ def build_pairs(tenant_id, frame, golden, sp, dec, expl, now) -> pd.DataFrame:
         "tenant_id": tenant_id, "source_a": src[i], "source_id_a": sid[i], "source_b": src[j], "source_id_b": sid[j],
         "golden_id_a": golden[i], "golden_id_b": golden[j], "match_weight": np.round(sp.weight[sel], 4),
         "match_probability": sp.prob[sel], "decision": dec[sel],
-        "explanation": np.asarray(expl, dtype=object)[sp.inverse[sel]] if len(sel) else [], "created_at": now,
+        "pattern_id": np.asarray(pids, dtype=np.int64)[sp.inverse[sel]] if len(sel) else np.zeros(0, np.int64),
+        "created_at": now,
     }, columns=PAIR_COLUMNS)
 
 
-def build_review(pairs: pd.DataFrame, auto_p: float, now) -> pd.DataFrame:
+def build_patterns(tenant_id, pairs: pd.DataFrame, pids, weights, expl, now) -> pd.DataFrame:
+    """The explanation of every pattern that a reported pair refers to."""
+    used = np.isin(np.asarray(pids, dtype=np.int64), pairs["pattern_id"].to_numpy(dtype=np.int64))
+    return pd.DataFrame({"tenant_id": tenant_id, "pattern_id": np.asarray(pids, dtype=np.int64)[used],
+                         "match_weight": np.round(np.asarray(weights, dtype=float)[used], 4),
+                         "explanation": np.asarray(expl, dtype=object)[used], "created_at": now}, columns=PATTERN_COLUMNS)
+
+
+def build_review(pairs: pd.DataFrame, auto_p: float, now, explanations: pd.Series) -> pd.DataFrame:
+    """Pairs for a steward, each with its explanation spelled out (``explanations``: pattern id → text)."""
     q = pairs[pairs["decision"] == "review"].copy()
+    q["explanation"] = q["pattern_id"].map(explanations).to_numpy(dtype=object)
     q["reason"] = np.where(q["match_probability"] >= auto_p, "conflicts_with_cluster", "grey_band")
     q["queued_at"] = now
     return q[REVIEW_COLUMNS].reset_index(drop=True)

@@ -17,12 +17,12 @@ from ..config import SURVIVING_FIELDS, MatchConfig
 from ..matching.blocking import candidate_pairs
 from ..matching.clustering import cluster
 from ..matching.explain import pattern_explanations
-from ..matching.model import FSParams
+from ..matching.model import FSParams, pattern_ids, pattern_weights
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes, resolve_series
-from .outputs import build_history, build_pairs, build_review, build_xref, decide
+from .outputs import build_history, build_pairs, build_patterns, build_review, build_xref, decide
 from .survivorship import survive
 
 GOLDEN_COLUMNS = ["golden_id", "tenant_id", *SURVIVING_FIELDS, "emails", "phones", "email", "phone", "roles",
@@ -41,6 +41,7 @@ class Resolution:
     stats: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     cache: object | None = None  # MatchCache: what the next incremental run reuses (in memory, optional)
+    patterns: pd.DataFrame | None = None  # the explanation of each pattern id the pairs refer to
 
     def state(self) -> GoldenState:
         """The GoldenState the next run starts from: the published tables plus this run's MatchCache
@@ -154,9 +155,11 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     aliases = _merge_aliases(previous, new_aliases, golden)
     history = build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, previous, stamp)
     dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
+    pids = pattern_ids(sp.pats)
     expl = pattern_explanations(sp.pats, params)
-    pairs = build_pairs(tenant_id, frame, golden, sp, dec, expl, stamp)
-    review = build_review(pairs, config.auto_merge_probability, stamp)
+    pairs = build_pairs(tenant_id, frame, golden, sp, dec, pids, stamp)
+    review = build_review(pairs, config.auto_merge_probability, stamp, pd.Series(expl, index=pids, dtype=object))
+    patterns = build_patterns(tenant_id, pairs, pids, pattern_weights(sp.pats, params), expl, stamp)
     timings["explain"] = time.perf_counter() - t0
     timings["explain_cpu"] = time.process_time() - c0
     stats = {**bstats, "scored_pairs": len(i), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
@@ -169,7 +172,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
                        blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats, sp.inverse, comp_out[0], labels,
                        override_set(keys_arr, ov), sp.i[sel], sp.j[sel], golden_contacts.reset_index(drop=True), pairs)
     return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
-                      cache)
+                      cache, patterns)
 
 
 def _strong_bad(sp, allc, must_codes, cannot_codes, config):

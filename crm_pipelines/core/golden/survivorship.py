@@ -118,6 +118,10 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     """``frame`` = active canonical rows, ``golden_codes`` = 0..n_groups-1 per row; returns one row per
     group (index = group code) with the surviving fields, typed sets, provenance JSON, member_count.
 
+    Provenance: ``{"field": {"rule": .., "source": .., "source_id": ..}, ...}`` per surviving field of
+    a group of several records; ``{"all": {"source": .., "source_id": ..}}`` for a group of one record
+    (every value is that record's; no rule had anything to choose).
+
     A group of one record (most groups) takes that record's values as they are; only the rows of
     groups with several members are ranked field by field."""
     code = np.asarray(golden_codes, dtype=np.int64)
@@ -140,10 +144,15 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
             col[code[first]] = values[first]
             winners[f, code[first]] = first
         out[name] = col
-    out["provenance"] = _provenance(winners, rules, _esc(frame["source"]), _esc(frame["source_id"]))
+    src, sid = _esc(frame["source"]), _esc(frame["source_id"])
+    prov = np.empty(n_groups, dtype=object)
+    groups_multi = np.flatnonzero(multi)
+    prov[groups_multi] = _provenance(winners[:, groups_multi], rules, src, sid)
+    # a golden contact of one record took every value from it: its provenance names that record once
+    prov[code[srows]] = [f'{{"all":{{"source":"{a}","source_id":"{b}"}}}}' for a, b in zip(src[srows], sid[srows])]
+    out["provenance"] = prov
     out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
     out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
-    groups_multi = np.flatnonzero(multi)
     for flat, typed in (("email", "emails"), ("phone", "phones")):
         col = np.full(n_groups, None, dtype=object)
         col[code[srows]] = frame[flat].to_numpy(dtype=object)[srows]  # a record's flat value = its first typed one

@@ -81,6 +81,11 @@ def _level_codes(levels: np.ndarray) -> np.ndarray:
     return (levels.astype(np.int64) + 1) @ _radix(levels.shape[1])
 
 
+def pattern_ids(pats: np.ndarray) -> np.ndarray:
+    """A stable id per level pattern (the same pattern has the same id in every run and tenant)."""
+    return _level_codes(pats) if len(pats) else np.zeros(0, np.int64)
+
+
 def _decode(codes: np.ndarray, width: int) -> np.ndarray:
     radix = _radix(width)
     return ((codes[:, None] // radix[None, :]) % 11 - 1).astype(np.int8)
