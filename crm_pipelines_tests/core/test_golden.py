@@ -25,11 +25,12 @@ def test_survivorship_and_provenance(base_people):
     assert [e["value"] for e in json.loads(g.emails)] == ["hans@mueller.de", "hp@web.de"]
     assert sorted(p["type"] for p in json.loads(g.phones)) == ["fax", "mobile"]
     prov = json.loads(g.provenance)
-    assert prov["city"] == {"rule": "most_recent", "source": "lexware", "source_id": "2"}
-    assert prov["first_name"]["rule"] == "most_complete"
+    assert prov["lexware|2"]["city"] == "most_recent"  # the record that won the field, and by which rule
+    assert prov["lexware|2"]["first_name"] == "most_complete"
+    assert "city" not in prov.get("hero|1", {})
     single = res.golden_contacts.set_index("golden_id").loc[gid(res, "weclapp", "solo")]
     assert single.member_count == 1 and single.city == "Bremen"
-    assert json.loads(single.provenance) == {"all": {"source": "weclapp", "source_id": "solo"}}
+    assert json.loads(single.provenance) == {"weclapp|solo": "all"}
 
 
 def test_rerun_keeps_every_id_and_rebuilds_state_from_tables(base_people):

@@ -47,9 +47,10 @@ _SLOTS = 4
 
 
 def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.ndarray) -> np.ndarray:
-    """'{"field":{"rule":..,"source":..,"source_id":..},...}' per group from the winning row per field.
-    A group's winners are a few distinct rows: the pattern (field → which distinct row) picks a
-    cached template, and each group costs one ``str.format``."""
+    """'{"source|source_id": {"field": "rule", ...}, ...}' per group: each winning record once, with
+    the fields it won and the rule that chose it. A group's winners are a few distinct rows: the
+    pattern (field → which distinct row) picks a cached template, and each group costs one
+    ``str.format``."""
     n_fields, n_groups = winners.shape
     local = np.full(winners.shape, -1, dtype=np.int64)
     remaining = winners >= 0
@@ -69,11 +70,12 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
     upat, inv = np.unique(pcode, return_inverse=True)
     templates = []
     for pc in upat.tolist():
-        parts = []
+        won: dict[int, list[str]] = {}
         for f, name in enumerate(SURVIVING_FIELDS):
             k = (pc // (_SLOTS + 1) ** f) % (_SLOTS + 1) - 1
             if k >= 0:
-                parts.append(f'"{name}":{{{{"rule":"{rules[f]}","source":"{{{2 * k}}}","source_id":"{{{2 * k + 1}}}"}}}}')
+                won.setdefault(k, []).append(f'"{name}":"{rules[f]}"')
+        parts = [f'"{{{2 * k}}}|{{{2 * k + 1}}}":{{{{{",".join(fields)}}}}}' for k, fields in sorted(won.items())]
         templates.append("{{" + ",".join(parts) + "}}")
     args = []
     for dk in slots + [np.full(n_groups, -1)] * (_SLOTS - len(slots)):
@@ -83,9 +85,11 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
         args += [a, b]
     out = np.array([templates[p].format(*xs) for p, *xs in zip(inv.reshape(-1).tolist(), *args)], dtype=object)
     for g in np.flatnonzero(leftover):  # more distinct winners than slots: spell it out
-        parts = [f'"{name}":{{"rule":"{rules[f]}","source":"{src[r]}","source_id":"{sid[r]}"}}'
-                 for f, name in enumerate(SURVIVING_FIELDS) if (r := winners[f, g]) >= 0]
-        out[g] = "{" + ",".join(parts) + "}"
+        won_by: dict[int, list[str]] = {}
+        for f, name in enumerate(SURVIVING_FIELDS):
+            if (r := winners[f, g]) >= 0:
+                won_by.setdefault(int(r), []).append(f'"{name}":"{rules[f]}"')
+        out[g] = "{" + ",".join(f'"{src[r]}|{sid[r]}":{{{",".join(fields)}}}' for r, fields in won_by.items()) + "}"
     return out
 
 
@@ -118,9 +122,9 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     """``frame`` = active canonical rows, ``golden_codes`` = 0..n_groups-1 per row; returns one row per
     group (index = group code) with the surviving fields, typed sets, provenance JSON, member_count.
 
-    Provenance: ``{"field": {"rule": .., "source": .., "source_id": ..}, ...}`` per surviving field of
-    a group of several records; ``{"all": {"source": .., "source_id": ..}}`` for a group of one record
-    (every value is that record's; no rule had anything to choose).
+    Provenance: ``{"source|source_id": {"field": "rule", ...}, ...}``, each winning record of a group
+    of several records with the fields it won and by which rule; ``{"source|source_id": "all"}`` for a
+    group of one record (every value is that record's; no rule had anything to choose).
 
     A group of one record (most groups) takes that record's values as they are; only the rows of
     groups with several members are ranked field by field."""
@@ -149,7 +153,7 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     groups_multi = np.flatnonzero(multi)
     prov[groups_multi] = _provenance(winners[:, groups_multi], rules, src, sid)
     # a golden contact of one record took every value from it: its provenance names that record once
-    prov[code[srows]] = [f'{{"all":{{"source":"{a}","source_id":"{b}"}}}}' for a, b in zip(src[srows], sid[srows])]
+    prov[code[srows]] = [f'{{"{a}|{b}":"all"}}' for a, b in zip(src[srows], sid[srows])]
     out["provenance"] = prov
     out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
     out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
