@@ -123,7 +123,8 @@ class GoldenState:
         if have_gc and "content_hash" in golden_contacts:
             hashes = IdLookup(gids, golden_contacts["content_hash"].to_numpy(dtype=object), same_ids_as=created)
             updated = IdLookup(gids, golden_contacts["updated_at"].astype(str).to_numpy(dtype=object), same_ids_as=created)
-        return cls(xref[XREF_COLUMNS].copy(), aliases[ALIAS_COLUMNS].copy(), created, hashes, updated, cache)
+        # copy-on-write (pandas 3): selecting the columns shares the data, and nothing here modifies it
+        return cls(xref[XREF_COLUMNS], aliases[ALIAS_COLUMNS], created, hashes, updated, cache)
 
     def alias_map(self) -> dict[str, str]:
         return dict(zip(self.aliases["alias_id"].to_numpy(dtype=object).tolist(), self.aliases["golden_id"].to_numpy(dtype=object).tolist()))
@@ -212,9 +213,12 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
     # first few salted ids of each clashing cluster are checked against the ids in use in one scan
     checked = 4
     first = [mint_id(tenant_id, key) for _, key in to_mint]
-    in_use = taken | _used_ids(first, pools)
-    clash = [key for (_, key), gid in zip(to_mint, first) if gid in in_use]
-    in_use |= _used_ids([mint_id(tenant_id, key, salt) for key in clash for salt in range(1, checked)], pools)
+    if len(to_mint) <= 10_000:  # few to mint (an incremental run): every salt checked in one scan
+        in_use = taken | _used_ids(first + [mint_id(tenant_id, key, s) for _, key in to_mint for s in range(1, checked)], pools)
+    else:  # a full run: salted ids are only worked out for the clashing few
+        in_use = taken | _used_ids(first, pools)
+        clash = [key for (_, key), gid in zip(to_mint, first) if gid in in_use]
+        in_use |= _used_ids([mint_id(tenant_id, key, salt) for key in clash for salt in range(1, checked)], pools)
     for (label, key), gid in zip(to_mint, first):
         salt = 0
         while gid in in_use:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -106,9 +107,12 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     else:
         prev_pos = pd.Index(cache.keys).get_indexer(keys)
     hashes = frame["content_hash"].to_numpy(dtype=object)
-    changed = prev_pos < 0
-    known = np.flatnonzero(~changed)
-    changed[known] = cache.hashes[prev_pos[known]] != hashes[known]
+    if n == n_prev and prev_pos[-1:].tolist() == [n - 1] and (prev_pos == np.arange(n)).all():
+        changed = cache.hashes != hashes
+    else:
+        changed = prev_pos < 0
+        known = np.flatnonzero(~changed)
+        changed[known] = cache.hashes[prev_pos[known]] != hashes[known]
     kept_prev = np.zeros(n_prev, bool)
     kept_prev[prev_pos[~changed]] = True
     n_touched = int(changed.sum()) + int(n_prev - kept_prev.sum())
@@ -223,17 +227,25 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     golden[A] = gA
     amap = previous.alias_map()
     prev_resolved = resolve_series(prev_raw, amap)
-    method, prob = _link_method(n, labels, sp, strong, mi, mj)
+    # link method and probability of the affected records: a strong pair inside a cluster that holds an
+    # affected record has both ends affected, so the pairs touching A decide them
+    onA = np.flatnonzero(affected[sp.i])
+    method, prob = _link_method(n, labels, SimpleNamespace(i=sp.i[onA], j=sp.j[onA], prob=sp.prob[onA]), strong[onA], mi, mj, A)
     fA = frame.iloc[A].reset_index(drop=True)
-    xA = build_xref(tenant_id, fA, gA, labels[A], method[A], prob[A], sub_state, prev_resolved, stamp)
+    xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp)
     px = previous.xref
+    same_rows = n == n_prev and bool((prev_pos == np.arange(n)).all())
     cols = {}
     for c in XREF_COLUMNS:
         if c == "tenant_id":
             continue
-        arr = np.empty(n, dtype=object) if c != "match_probability" else np.empty(n, dtype=float)
-        arr[rest] = px[c].to_numpy()[prev_pos[rest]]
-        arr[A] = xA[c].to_numpy()
+        kind = object if c != "match_probability" else float
+        if same_rows:  # the usual case: the previous xref row by row, then the affected rows
+            arr = px[c].to_numpy(dtype=kind, copy=True)
+        else:
+            arr = np.empty(n, dtype=kind)
+            arr[rest] = px[c].to_numpy(dtype=kind)[prev_pos[rest]]
+        arr[A] = xA[c].to_numpy(dtype=kind)
         cols[c] = arr
     xref = pd.DataFrame({"tenant_id": tenant_id, **cols}, columns=XREF_COLUMNS)
 

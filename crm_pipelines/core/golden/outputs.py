@@ -98,7 +98,7 @@ def build_patterns(tenant_id, pairs: pd.DataFrame, pids, weights, expl, now) -> 
 
 def build_review(pairs: pd.DataFrame, auto_p: float, now, explanations: pd.Series) -> pd.DataFrame:
     """Pairs for a steward, each with its explanation spelled out (``explanations``: pattern id → text)."""
-    q = pairs[pairs["decision"] == "review"].copy()
+    q = pairs[pairs["decision"].to_numpy(dtype=object) == "review"].copy()
     q["explanation"] = q["pattern_id"].map(explanations).to_numpy(dtype=object)
     q["reason"] = np.where(q["match_probability"] >= auto_p, "conflicts_with_cluster", "grey_band")
     q["queued_at"] = now

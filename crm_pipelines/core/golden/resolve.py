@@ -184,17 +184,22 @@ def _strong_bad(sp, allc, must_codes, cannot_codes, config):
     return strong, bad
 
 
-def _link_method(n, labels, sp, strong, mi, mj):
-    sizes = np.bincount(labels, minlength=n)[labels] if n else np.zeros(0, np.int64)
+def _link_method(n, labels, sp, strong, mi, mj, rows: np.ndarray | None = None):
+    """(link method, match probability) per record, or per record of ``rows`` only (``sp``/``strong``
+    must then hold every strong pair inside those records' clusters)."""
+    rows = np.arange(n) if rows is None else rows
+    sizes = np.bincount(labels, minlength=n)[labels[rows]] if n else np.zeros(0, np.int64)
     in_cluster = strong & (labels[sp.i] == labels[sp.j])
     best = np.zeros(n)
     np.maximum.at(best, sp.i[in_cluster], sp.prob[in_cluster])
     np.maximum.at(best, sp.j[in_cluster], sp.prob[in_cluster])
     method = np.where(sizes == 1, "singleton", "auto_merge").astype(object)
     must_in = labels[mi] == labels[mj]
-    method[mi[must_in]] = "must_link"
-    method[mj[must_in]] = "must_link"
-    prob = np.where(sizes == 1, np.nan, np.where(method == "must_link", 1.0, best))
+    is_must = np.zeros(n, bool)
+    is_must[mi[must_in]] = True
+    is_must[mj[must_in]] = True
+    method[is_must[rows]] = "must_link"
+    prob = np.where(sizes == 1, np.nan, np.where(is_must[rows], 1.0, best[rows]))
     return method, prob
 
 
