@@ -218,7 +218,7 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
         parent_gid = pd.Series([None] * len(frame), dtype=object)
     pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
     surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
-    hashed = pd.util.hash_pandas_object(surv.drop(columns=["provenance", "parent_golden_id"]).astype(str), index=False)
+    hashed = pd.util.hash_pandas_object(_as_str(surv.drop(columns=["provenance", "parent_golden_id"])), index=False)
     surv["content_hash"] = hashed.map("{:016x}".format).to_numpy()
     gids = surv["golden_id"].to_numpy(dtype=object).tolist()
     surv["created_at"] = [created.get(g, stamp) for g in gids]
@@ -228,6 +228,12 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
         updated[same] = previous.updated_at.lookup(np.asarray(gids, dtype=object)[same], stamp)
     surv["updated_at"] = updated
     return surv[GOLDEN_COLUMNS]
+
+
+def _as_str(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.astype(str)``, converting only the columns that are not strings already (same values)."""
+    conv = {c: frame[c].astype(str) for c in frame.columns if not isinstance(frame[c].dtype, pd.StringDtype)}
+    return frame.assign(**conv) if conv else frame
 
 
 def _source_sets(sources: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
