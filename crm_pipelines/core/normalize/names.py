@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from nameparser import HumanName
-from nameparser.config import CONSTANTS
+from nameparser.config import Constants
 
 _SALUTATIONS = {
     "herr": "Herr", "herrn": "Herr", "hr": "Herr", "mr": "Herr", "mister": "Herr", "sir": "Herr",
@@ -15,8 +15,10 @@ _SALUTATIONS = {
 _TITLE_WORDS = ["dr", "prof", "dipl.-ing", "dipl-ing", "dipl.-kfm", "dipl.-kff", "dipl.-kffr",
                 "dipl.-inf", "dipl.-psych", "dipl", "ing", "mag", "med", "rer", "nat", "phil", "jur",
                 "h.c", "habil", "mba", "msc", "bsc", "ll.m", "dr.-ing", "dr.-ing.", "dres", "priv.-doz"]
-CONSTANTS.titles.add(*_TITLE_WORDS, *_SALUTATIONS)
-CONSTANTS.prefixes.add("von", "van", "zu", "vom", "zum", "zur", "de", "der", "den", "ter")
+# a private vocabulary (the shared nameparser CONSTANTS stay untouched; mutating them is deprecated)
+_NAME_CONSTANTS = Constants()
+_NAME_CONSTANTS.titles.add(*_TITLE_WORDS, *_SALUTATIONS)
+_NAME_CONSTANTS.prefixes.add("von", "van", "zu", "vom", "zum", "zur", "de", "der", "den", "ter")
 
 # Titles inside a name field: "Dr.", "Prof. Dr.", "Dipl.-Ing.", "Dr. med.", "Dr. rer. nat."
 # A title word ends in a dot or before a non-letter: "Phil." is a title, "Philipp" is a name.
@@ -80,7 +82,7 @@ def split_full_name(full_name: str) -> tuple[str | None, str | None, str | None,
     words = rest.split(" ")
     if len(words) == 2 and words[0].lower().rstrip(".") not in _SALUTATIONS:  # fast path: "First Last"
         return words[0], words[1], salutation, title
-    parsed = HumanName(rest)
+    parsed = HumanName(rest, constants=_NAME_CONSTANTS)
     first = " ".join(p for p in (parsed.first, parsed.middle) if p) or None
     last = parsed.last or None
     if not salutation and parsed.title:
