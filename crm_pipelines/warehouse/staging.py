@@ -2,20 +2,29 @@
 
 Publishing copies one tenant's staged rows into the published tables in one transaction, so a
 blocking check on the staged data stops a bad golden table from ever becoming visible.
+
+A full resolution replaces the tenant's published rows. An incremental one (``resolution.delta``)
+stages only what changed: the rows of the affected golden contacts, xref rows and pairs, plus the
+keys they replace (``stg_golden_scope``); the publish then deletes those keys and inserts the staged
+rows, so a 1%-change costs a 1%-write. ``stg_golden_publish`` records which of the two is staged.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
-from crm_pipelines.warehouse.frames import replace_tenant_frame
+from crm_pipelines.warehouse.frames import insert_frame, replace_tenant_frame
 from crm_pipelines.warehouse.schema import metadata
 
 PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
              "pairs": gt.match_pairs, "patterns": gt.match_patterns, "review_queue": gt.match_review_queue,
              "link_history": gt.golden_link_history}
 APPENDED = {"link_history"}  # history is appended on publish; everything else is replaced per tenant
+DELTA = {"golden_contacts", "xref", "pairs"}  # published by key when the resolution is incremental
 
 
 def _staging_copy(table: sa.Table) -> sa.Table:
@@ -27,21 +36,71 @@ def _staging_copy(table: sa.Table) -> sa.Table:
 
 STAGING = {name: _staging_copy(table) for name, table in PUBLISHED.items()}
 
+S = sa.String(255)
+stg_golden_publish = sa.Table(
+    "stg_golden_publish", metadata, sa.Column("tenant_id", S, primary_key=True), sa.Column("mode", S),
+    sa.Column("staged_at", S), comment="per tenant: 'full' (replace the tenant's rows) or 'delta' (replace by key)")
+stg_golden_scope = sa.Table(
+    "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
+    sa.Column("key_a", S), sa.Column("key_b", S),
+    comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'record' (key_a, key_b = source, source_id)")
+
 
 def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
     """Inside the caller's transaction: the tenant's staged rows become those of ``resolution`` (an
-    object with one DataFrame attribute per ``STAGING`` name, e.g. a core ``Resolution``)."""
-    return {name: replace_tenant_frame(conn, table, tenant_id, getattr(resolution, name))
-            for name, table in STAGING.items()}
+    object with one DataFrame attribute per ``STAGING`` name, e.g. a core ``Resolution``), or only
+    its changed rows when it carries a ``delta``."""
+    delta = getattr(resolution, "delta", None)
+    frames = {name: getattr(resolution, name) for name in STAGING}
+    conn.execute(stg_golden_scope.delete().where(stg_golden_scope.c.tenant_id == tenant_id))
+    if delta is not None:
+        frames.update(golden_contacts=delta.golden_contacts, xref=delta.xref, pairs=delta.pairs)
+        scope = pd.concat([
+            pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": delta.golden_ids, "key_b": None}),
+            pd.DataFrame({"tenant_id": tenant_id, "target": "record", "key_a": delta.records["source"].to_numpy(),
+                          "key_b": delta.records["source_id"].to_numpy()})], ignore_index=True)
+        insert_frame(conn, stg_golden_scope, scope)
+    conn.execute(stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id))
+    conn.execute(stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
+                                                    staged_at=dt.datetime.now(dt.timezone.utc).isoformat()))
+    return {name: replace_tenant_frame(conn, table, tenant_id, frames[name]) for name, table in STAGING.items()}
+
+
+def staged_mode(conn: sa.Connection, tenant_id: str) -> str:
+    mode = conn.execute(sa.select(stg_golden_publish.c.mode).where(
+        stg_golden_publish.c.tenant_id == tenant_id)).scalar_one_or_none()
+    return mode or "full"
+
+
+def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> None:
+    scope = stg_golden_scope.c
+    mine = sa.and_(stg_golden_scope.c.tenant_id == tenant_id)
+    if name == "golden_contacts":
+        keys = sa.select(scope.key_a).where(mine, scope.target == "golden")
+        conn.execute(published.delete().where(published.c.tenant_id == tenant_id, published.c.golden_id.in_(keys)))
+        return
+    records = sa.select(scope.key_a, scope.key_b).where(mine, scope.target == "record")
+    if name == "xref":
+        conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
+                                              sa.tuple_(published.c.source, published.c.source_id).in_(records)))
+    else:  # pairs: every pair with an end among the records
+        conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.or_(
+            sa.tuple_(published.c.source_a, published.c.source_id_a).in_(records),
+            sa.tuple_(published.c.source_b, published.c.source_id_b).in_(records))))
 
 
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
-    """Inside the caller's transaction: staged rows of the tenant become the published rows."""
+    """Inside the caller's transaction: staged rows of the tenant become the published rows (all of
+    them, or by key for a staged delta; history rows are appended). Publishing the same staging
+    twice gives the same golden tables."""
+    delta = staged_mode(conn, tenant_id) == "delta"
     counts = {}
     for name, published in PUBLISHED.items():
         staged = STAGING[name]
         columns = [c.name for c in published.c if not (c.primary_key and c.autoincrement is True)]
-        if name not in APPENDED:
+        if delta and name in DELTA:
+            _delete_scope(conn, name, published, tenant_id)
+        elif name not in APPENDED:
             conn.execute(published.delete().where(published.c.tenant_id == tenant_id))
         conn.execute(published.insert().from_select(
             columns, sa.select(*(staged.c[c] for c in columns)).where(staged.c.tenant_id == tenant_id)))

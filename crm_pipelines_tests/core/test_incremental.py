@@ -34,6 +34,28 @@ def _rows(df, cols):
     return sorted(map(tuple, out.astype(str).to_numpy().tolist()))
 
 
+def apply_delta(previous, delta):
+    """The previous resolution's tables with the delta applied, as a warehouse publish applies it."""
+    records = set(zip(delta.records.source, delta.records.source_id))
+    gc = previous.golden_contacts
+    golden = pd.concat([gc[~gc.golden_id.isin(delta.golden_ids)], delta.golden_contacts])
+    x = previous.xref
+    xref = pd.concat([x[[k not in records for k in zip(x.source, x.source_id)]], delta.xref])
+    p = previous.pairs
+    untouched = [a not in records and b not in records
+                 for a, b in zip(zip(p.source_a, p.source_id_a), zip(p.source_b, p.source_id_b))]
+    return golden, xref, pd.concat([p[untouched], delta.pairs])
+
+
+def assert_delta_applies(previous, inc):
+    """Publishing only the delta gives exactly the incremental resolution's full tables."""
+    golden, xref, pairs = apply_delta(previous, inc.delta)
+    assert len(inc.delta.golden_contacts) < len(inc.golden_contacts) and len(inc.delta.xref) < len(inc.xref)
+    assert _rows(golden, list(golden.columns)) == _rows(inc.golden_contacts, list(golden.columns))
+    assert _rows(xref, list(xref.columns)) == _rows(inc.xref, list(xref.columns))
+    assert _rows(pairs, list(pairs.columns)) == _rows(inc.pairs, list(pairs.columns))
+
+
 def assert_same(inc, full):
     assert inc.stats["mode"] == "incremental" and full.stats["mode"] == "full"
     a = inc.xref.set_index(["source", "source_id"]).sort_index()
@@ -86,6 +108,8 @@ def test_incremental_equals_full_with_changes_additions_deletions(synth_drafts):
     full = _full(contacts, first.state(), None, cfg, LATER, first.params)
     assert inc.stats["changed_records"] > 0 and inc.stats["deleted_records"] > 0
     assert_same(inc, full)
+    assert_delta_applies(first, inc)
+    assert first.delta is None  # a full run publishes whole tables
     # the incremental run's cache feeds the next one; a rerun on unchanged input changes nothing
     again = resolve_tenant(contacts, inc.state(), None, cfg, T2)
     assert again.stats["mode"] == "incremental" and again.stats["affected_records"] == 0
@@ -95,6 +119,7 @@ def test_incremental_equals_full_with_changes_additions_deletions(synth_drafts):
     inc2 = resolve_tenant(contacts2, inc.state(), None, cfg, T2)
     full2 = _full(contacts2, full.state(), None, cfg, T2, first.params)
     assert_same(inc2, full2)
+    assert_delta_applies(inc, inc2)
 
 
 def test_incremental_applies_new_overrides(synth_drafts):
@@ -112,6 +137,7 @@ def test_incremental_applies_new_overrides(synth_drafts):
     inc = resolve_tenant(contacts, first.state(), ov, cfg, LATER)
     full = _full(contacts, first.state(), ov, cfg, LATER, first.params)
     assert_same(inc, full)
+    assert_delta_applies(first, inc)
     gi = inc.xref.set_index(["source", "source_id"]).golden_id
     assert gi[(a.source, a.source_id)] != gi[(b.source, b.source_id)]
     assert gi[(a.source, a.source_id)] == gi[(single.source, single.source_id)]

@@ -68,6 +68,23 @@ class MatchCache:
 CACHE_VERSION = 4
 
 
+@dataclass
+class ResolutionDelta:
+    """What an incremental resolution changed against the previous one (= the published tables the
+    cache belongs to): applying it to those tables gives the full resolution's tables.
+
+    * golden_contacts: delete the rows of ``golden_ids``, insert ``golden_contacts``;
+    * xref and pairs: delete the rows of ``records`` (xref) and every pair with an end among them,
+      insert ``xref`` and ``pairs``.
+    Aliases, history, review queue and patterns are small and published whole."""
+
+    golden_ids: np.ndarray
+    golden_contacts: pd.DataFrame
+    records: pd.DataFrame     # source, source_id
+    xref: pd.DataFrame
+    pairs: pd.DataFrame
+
+
 def config_key(config: MatchConfig) -> str:
     return repr(config)
 
@@ -296,9 +313,17 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
              "em_iterations": 0, "mode": "incremental", "changed_records": int(len(chg)),
              "deleted_records": int(n_prev - (prev_pos >= 0).sum()), "affected_records": int(len(A)),
              "resurvived_records": int(len(S))}
+    present_prev = np.zeros(n_prev, bool)
+    present_prev[prev_pos[prev_pos >= 0]] = True
+    gone = np.flatnonzero(~present_prev)  # previous records that are no longer live
+    records = pd.DataFrame({"source": np.concatenate([frame["source"].to_numpy(dtype=object)[A], cache.sources[gone]]),
+                            "source_id": np.concatenate([frame["source_id"].to_numpy(dtype=object)[A],
+                                                         cache.source_ids[gone]])})
+    delta = ResolutionDelta(np.array(sorted(dropped), dtype=object), new_rows.reset_index(drop=True), records,
+                            xref.iloc[A].reset_index(drop=True), new_pairs[cache.pairs.columns])
     new_cache = MatchCache(tenant_id, cache.config, keys, frame["source"].to_numpy(dtype=object),
                            frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
                            sp.inverse, comp, labels,
                            ovset, pair_i, pair_j, golden_contacts, pairs)
     return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache,
-                      patterns), carried, "ok"
+                      patterns, delta), carried, "ok"

@@ -42,6 +42,7 @@ class Resolution:
     timings: dict = field(default_factory=dict)
     cache: object | None = None  # MatchCache: what the next incremental run reuses (in memory, optional)
     patterns: pd.DataFrame | None = None  # the explanation of each pattern id the pairs refer to
+    delta: object | None = None  # ResolutionDelta of an incremental run: what changed against the previous tables
 
     def state(self) -> GoldenState:
         """The GoldenState the next run starts from: the published tables plus this run's MatchCache
