@@ -20,7 +20,9 @@ def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
     if where is not None:
         query = query.where(where)
     result = conn.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # plain tuples: pandas probes every row for a ``dtype`` attribute, and on a SQLAlchemy Row each
+    # probe raises and builds an exception (2.6 of 5.1 s reading a 55k-record tenant's tables)
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 def to_records(frame: pd.DataFrame, table: sa.Table) -> list[dict]:
