@@ -21,7 +21,7 @@ from crm_pipelines import settings
 def fingerprint(xref: pd.DataFrame) -> str:
     if xref is None or xref.empty:
         return "empty"
-    keys = xref[["source", "source_id", "golden_id"]].astype(str).sort_values(["source", "source_id"])
+    keys = xref[["source", "source_id", "golden_id"]].astype(str)  # a sum of row hashes: any row order
     return f"{len(keys)}:{int(pd.util.hash_pandas_object(keys, index=False).sum()) & 0xFFFFFFFFFFFFFFFF:x}"
 
 

@@ -106,12 +106,15 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     blocking checks on the staged data passed."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.connect() as conn:
-        contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS)
+        contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS, share_values=True)
         published_xref = read_tenant_frame(conn, gt.golden_contact_xref, tenant_id)
+        cache = golden_cache.load(tenant_id, published_xref)
+        # a cache that matches the published xref was published with these golden rows: no re-read
+        published_golden = getattr(cache, "golden_contacts", None)
+        if published_golden is None:
+            published_golden = read_tenant_frame(conn, gt.golden_contacts, tenant_id)
         previous = GoldenState.from_tables(
-            published_xref, read_tenant_frame(conn, gt.golden_aliases, tenant_id),
-            read_tenant_frame(conn, gt.golden_contacts, tenant_id),
-            cache=golden_cache.load(tenant_id, published_xref))
+            published_xref, read_tenant_frame(conn, gt.golden_aliases, tenant_id), published_golden, cache=cache)
         overrides = read_tenant_frame(conn, gt.match_overrides, tenant_id)
     if contacts.empty:
         contacts = pd.DataFrame(columns=CANONICAL_COLUMNS)

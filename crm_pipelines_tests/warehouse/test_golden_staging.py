@@ -168,3 +168,22 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
                 got = _published(conn, name, tenant)
                 columns = [c for c in want.columns if c in got.columns and c != "id"]
                 assert _rowset(got, columns) == _rowset(want, columns), name
+
+
+def test_reading_with_shared_values_gives_the_same_frame(engine):
+    """share_values only makes equal text values one object: same values, same dtypes."""
+    from crm_pipelines.core.canonical import CANONICAL_COLUMNS, normalize_drafts
+    from crm_pipelines.core.synth import generate
+    from crm_pipelines.warehouse.frames import insert_frame
+
+    contacts = normalize_drafts([d for batch, _ in generate(300, seed=9) for d in batch]).contacts
+    tenant = contacts.tenant_id.iloc[0]
+    with engine.begin() as conn:
+        insert_frame(conn, gt.canonical_contacts, contacts)
+    with engine.connect() as conn:
+        plain = read_tenant_frame(conn, gt.canonical_contacts, tenant, CANONICAL_COLUMNS)
+        shared = read_tenant_frame(conn, gt.canonical_contacts, tenant, CANONICAL_COLUMNS, share_values=True)
+    assert len(plain) == len(contacts) and plain.equals(shared)
+    assert list(plain.dtypes) == list(shared.dtypes)
+    sources = shared.source.to_numpy(dtype=object)
+    assert len({id(v) for v in sources}) == shared.source.nunique() < len(sources)  # one object per value
