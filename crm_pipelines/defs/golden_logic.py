@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -98,6 +99,21 @@ def _empty_resolution() -> Resolution:
                       patterns=empty(gt.match_patterns))
 
 
+def in_key_order(contacts: pd.DataFrame) -> pd.DataFrame:
+    """The records ordered by (source, source_id), compared as Python strings. The matcher breaks
+    a few ties by row position (about 10 contested clusters in 100k), so the same records must come
+    in the same order whatever the database returns (SQLite returns key order, PostgreSQL heap order
+    or its collation's); already ordered rows (SQLite) cost one vectorized check."""
+    if len(contacts) < 2:
+        return contacts
+    src = contacts["source"].astype(str).to_numpy(dtype=object)
+    sid = contacts["source_id"].astype(str).to_numpy(dtype=object)
+    ordered = (src[1:] > src[:-1]) | ((src[1:] == src[:-1]) & (sid[1:] > sid[:-1]))
+    if ordered.all():
+        return contacts
+    return contacts.iloc[np.lexsort((sid, src))].reset_index(drop=True)
+
+
 def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None,
                  now: dt.datetime | None = None):
     """Resolve one tenant and write the result to the staging tables (one transaction).
@@ -118,6 +134,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         overrides = read_tenant_frame(conn, gt.match_overrides, tenant_id)
     if contacts.empty:
         contacts = pd.DataFrame(columns=CANONICAL_COLUMNS)
+    contacts = in_key_order(contacts)
     contacts["is_deleted"] = contacts["is_deleted"].fillna(False).astype(bool)
     if (~contacts["is_deleted"]).any():
         resolution = resolve_tenant(contacts, previous, overrides, MatchConfig.from_dict(matching), now)
