@@ -74,7 +74,7 @@ def staged_mode(conn: sa.Connection, tenant_id: str) -> str:
 
 def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> None:
     scope = stg_golden_scope.c
-    mine = sa.and_(stg_golden_scope.c.tenant_id == tenant_id)
+    mine = scope.tenant_id == tenant_id
     if name == "golden_contacts":
         keys = sa.select(scope.key_a).where(mine, scope.target == "golden")
         conn.execute(published.delete().where(published.c.tenant_id == tenant_id, published.c.golden_id.in_(keys)))

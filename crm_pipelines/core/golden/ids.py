@@ -82,9 +82,6 @@ class IdLookup:
             out[miss] = self._fallback_lookup.lookup(ids[miss], default)
         return out
 
-    def get(self, golden_id, default=None):
-        return self.lookup([golden_id], default)[0]
-
 
 def _earliest_links(xref: pd.DataFrame, skip_ids) -> IdLookup:
     """created_at of ids the golden table does not hold: their earliest linked_at in the xref (sort +

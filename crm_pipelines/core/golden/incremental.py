@@ -29,12 +29,14 @@ from ..config import MatchConfig
 from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
 from ..matching.clustering import cluster, components
 from ..matching.comparisons import Columns
-from ..matching.explain import pattern_explanations
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from .ids import GoldenState, assign_ids, isin_codes, resolve_series
-from .outputs import XREF_COLUMNS, build_history, build_pairs, build_patterns, build_review, build_xref, decide
+from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
+
+
+CACHE_VERSION = 4
 
 
 @dataclass
@@ -62,10 +64,7 @@ class MatchCache:
     pair_j: np.ndarray
     golden_contacts: pd.DataFrame
     pairs: pd.DataFrame
-    version: int = 4          # a cache pickled by another layout is ignored (a full run follows)
-
-
-CACHE_VERSION = 4
+    version: int = CACHE_VERSION  # a cache pickled by another layout is ignored (a full run follows)
 
 
 @dataclass
@@ -119,12 +118,13 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
             or cache.config != config_key(config) or len(previous.xref) != len(cache.keys)):
         return None, None, "cache_mismatch"
     n, n_prev = len(frame), len(cache.keys)
-    if n == n_prev and (keys == cache.keys).all():  # same records in the same order (the usual case)
+    same_order = n == n_prev and bool((keys == cache.keys).all())  # the usual case
+    if same_order:
         prev_pos = np.arange(n, dtype=np.int64)
     else:
         prev_pos = pd.Index(cache.keys).get_indexer(keys)
     hashes = frame["content_hash"].to_numpy(dtype=object)
-    if n == n_prev and prev_pos[-1:].tolist() == [n - 1] and (prev_pos == np.arange(n)).all():
+    if same_order:
         changed = cache.hashes != hashes
     else:
         changed = prev_pos < 0
@@ -251,13 +251,12 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     fA = frame.iloc[A].reset_index(drop=True)
     xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp)
     px = previous.xref
-    same_rows = n == n_prev and bool((prev_pos == np.arange(n)).all())
     cols = {}
     for c in XREF_COLUMNS:
         if c == "tenant_id":
             continue
         kind = object if c != "match_probability" else float
-        if same_rows:  # the usual case: the previous xref row by row, then the affected rows
+        if same_order:  # the usual case: the previous xref row by row, then the affected rows
             arr = px[c].to_numpy(dtype=kind, copy=True)
         else:
             arr = np.empty(n, dtype=kind)
@@ -295,17 +294,14 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
                       sp.pats, sp.inverse[touch])
     dec = decide(tsp, labels, strong[touch], must_codes, cannot_codes, n, config.review_probability)
     sel = np.flatnonzero(dec != "")
-    pids = pattern_ids(sp.pats)
-    expl = pattern_explanations(sp.pats, params)
-    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, pids, stamp)
+    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, pattern_ids(sp.pats), stamp)
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     pairs = pd.concat([cache.pairs[pkeep], new_pairs[cache.pairs.columns]], ignore_index=True)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
-    review = build_review(pairs, config.auto_merge_probability, stamp, pd.Series(expl, index=pids, dtype=object))
-    patterns = build_patterns(tenant_id, pairs, pids, pattern_weights(sp.pats, params), expl, stamp)
+    review, patterns = review_and_patterns(tenant_id, pairs, sp.pats, params, config.auto_merge_probability, stamp)
     timings.update({"explain": time.perf_counter() - t0, "explain_cpu": time.process_time() - c0})
     stats = {"records": n, "candidate_pairs": int(len(allc)), "pairs_per_record": len(allc) / n if n else 0.0,
              "scored_pairs": int(len(new_codes)), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..matching.comparisons import VETO_REASONS
+from ..matching.explain import pattern_explanations
+from ..matching.model import pattern_ids, pattern_weights
 from .ids import XREF_COLUMNS, isin_codes
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
@@ -94,6 +96,13 @@ def build_patterns(tenant_id, pairs: pd.DataFrame, pids, weights, expl, now) -> 
     return pd.DataFrame({"tenant_id": tenant_id, "pattern_id": np.asarray(pids, dtype=np.int64)[used],
                          "match_weight": np.round(np.asarray(weights, dtype=float)[used], 4),
                          "explanation": np.asarray(expl, dtype=object)[used], "created_at": now}, columns=PATTERN_COLUMNS)
+
+
+def review_and_patterns(tenant_id, pairs: pd.DataFrame, pats: np.ndarray, params, auto_p: float, now):
+    """(review queue, match_patterns rows) for the reported ``pairs``, whose pattern ids come from ``pats``."""
+    pids, expl = pattern_ids(pats), pattern_explanations(pats, params)
+    review = build_review(pairs, auto_p, now, pd.Series(expl, index=pids, dtype=object))
+    return review, build_patterns(tenant_id, pairs, pids, pattern_weights(pats, params), expl, now)
 
 
 def build_review(pairs: pd.DataFrame, auto_p: float, now, explanations: pd.Series) -> pd.DataFrame:

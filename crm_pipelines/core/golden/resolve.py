@@ -16,13 +16,12 @@ import pandas as pd
 from ..config import SURVIVING_FIELDS, MatchConfig
 from ..matching.blocking import candidate_pairs
 from ..matching.clustering import cluster
-from ..matching.explain import pattern_explanations
-from ..matching.model import FSParams, pattern_ids, pattern_weights
+from ..matching.model import FSParams, pattern_ids
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes, resolve_series
-from .outputs import build_history, build_pairs, build_patterns, build_review, build_xref, decide
+from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
 from .survivorship import survive
 
 GOLDEN_COLUMNS = ["golden_id", "tenant_id", *SURVIVING_FIELDS, "emails", "phones", "email", "phone", "roles",
@@ -92,7 +91,7 @@ def _active_records(contacts: pd.DataFrame, cache) -> tuple[pd.DataFrame, np.nda
     cached = getattr(cache, "sources", None)
     if (cached is not None and not deleted.any() and len(cached) == len(contacts)
             and (src == cached).all() and (sid == cache.source_ids).all()):
-        keys, drop = cache.keys, None
+        keys = cache.keys
     else:
         keys = (pd.Series(src).astype(str) + "|" + pd.Series(sid).astype(str)).to_numpy(dtype=object)
         live = ~deleted
@@ -156,11 +155,8 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     aliases = _merge_aliases(previous, new_aliases, golden)
     history = build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, previous, stamp)
     dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
-    pids = pattern_ids(sp.pats)
-    expl = pattern_explanations(sp.pats, params)
-    pairs = build_pairs(tenant_id, frame, golden, sp, dec, pids, stamp)
-    review = build_review(pairs, config.auto_merge_probability, stamp, pd.Series(expl, index=pids, dtype=object))
-    patterns = build_patterns(tenant_id, pairs, pids, pattern_weights(sp.pats, params), expl, stamp)
+    pairs = build_pairs(tenant_id, frame, golden, sp, dec, pattern_ids(sp.pats), stamp)
+    review, patterns = review_and_patterns(tenant_id, pairs, sp.pats, params, config.auto_merge_probability, stamp)
     timings["explain"] = time.perf_counter() - t0
     timings["explain_cpu"] = time.process_time() - c0
     stats = {**bstats, "scored_pairs": len(i), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
