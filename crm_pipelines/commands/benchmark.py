@@ -95,14 +95,44 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def publish_warehouse(res, path: str) -> dict[str, float]:
-    """The pipeline's own write path on a fresh embedded warehouse (SQLite, the engine's pragmas):
-    ``stage`` (the resolution → ``stg_*`` tables, one transaction), then ``publish`` (staged →
-    published golden tables, one transaction). Returns seconds per step."""
+@contextmanager
+def fresh_warehouse(server_url: str | None):
+    """A URL of an empty warehouse, removed afterwards: a SQLite file in a temporary directory (the
+    embedded default), or, given a PostgreSQL URL, a database with a unique name on that server
+    (created through the URL's own database, dropped at the end)."""
+    if not server_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{os.path.join(tmp, 'warehouse.sqlite')}"
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(server_url)
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit("--publish-url takes a PostgreSQL server URL (the default is an embedded SQLite file)")
+    name = f"crm_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def publish_warehouse(res, url: str) -> dict[str, float]:
+    """The pipeline's own write path on a fresh warehouse (the engine's settings): ``stage`` (the
+    resolution → ``stg_*`` tables, one transaction), then ``publish`` (staged → published golden
+    tables, one transaction). Returns seconds per step and the published row counts."""
     from crm_pipelines.warehouse.engine import ensure_schema, make_engine
     from crm_pipelines.warehouse.staging import publish, stage
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     ensure_schema(engine)
     tenant = str(res.xref["tenant_id"].iloc[0]) if len(res.xref) else ""
     try:
@@ -111,8 +141,8 @@ def publish_warehouse(res, path: str) -> dict[str, float]:
             stage(conn, tenant, res)
         t1 = time.perf_counter()
         with engine.begin() as conn:
-            publish(conn, tenant)
-        return {"stage": t1 - t0, "swap": time.perf_counter() - t1}
+            counts = publish(conn, tenant)
+        return {"stage": t1 - t0, "swap": time.perf_counter() - t1}, counts
     finally:
         engine.dispose()
 
@@ -144,7 +174,7 @@ def _mark(stage: dict, name: str, seconds: float, cpu: float | None, peak: float
 
 
 def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: int, rerun: bool, incremental: bool,
-                verbose: bool = False) -> dict:
+                verbose: bool = False, publish_url: str | None = None) -> dict:
     """Normalized input (a pickled canonical frame) → resolve → published SQLite, then the rerun and the
     1%-changed incremental run. Runs in a fresh process so its peak RSS is that of this path alone."""
     import crm_pipelines.warehouse.staging  # noqa: F401 - loaded before timing, as in a running pipeline
@@ -160,10 +190,13 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
             res = resolve_tenant(contacts, None, None, config, now)
         for k in MATCH_STAGES:
             _mark(stage, k, res.timings.get(k, 0.0), res.timings.get(k + "_cpu", 0.0), sampler.peaks.get("match", 0.0), verbose)
-        with tempfile.TemporaryDirectory() as tmp, sampler.at("publish"):
-            t0, c0 = time.perf_counter(), _cpu()
-            steps = publish_warehouse(res, os.path.join(tmp, "warehouse.sqlite"))
-            publish_s, publish_cpu = time.perf_counter() - t0, _cpu() - c0
+        with fresh_warehouse(publish_url) as url:
+            with sampler.at("publish"):
+                t0, c0 = time.perf_counter(), _cpu()
+                steps, published = publish_warehouse(res, url)
+                publish_s, publish_cpu = time.perf_counter() - t0, _cpu() - c0
+        out["publish_backend"] = "postgresql" if publish_url else "sqlite"
+        out["published_rows"] = published
         out["publish_steps_seconds"] = {k: round(v, 3) for k, v in steps.items()}
         _mark(stage, "publish", publish_s, publish_cpu, sampler.peaks.get("publish", 0.0), verbose)
         out["match_to_publish_seconds"] = round(time.perf_counter() - t_match, 3)
@@ -205,7 +238,7 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
 
 
 def run(n_contacts: int, seed: int = 7, config: MatchConfig | None = None, log=None,
-        incremental: bool = True, rerun: bool = True) -> dict:
+        incremental: bool = True, rerun: bool = True, publish_url: str | None = None) -> dict:
     config = config or MatchConfig()
     out: dict = {"contacts": n_contacts, "seed": seed, "cpu_count": os.cpu_count(), "stages": {}}
     stage = out["stages"]
@@ -233,7 +266,7 @@ def run(n_contacts: int, seed: int = 7, config: MatchConfig | None = None, log=N
         np.save(tpath, truth)
         del contacts
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-            matched = pool.submit(match_phase, cpath, tpath, config, seed, rerun, incremental, bool(log)).result()
+            matched = pool.submit(match_phase, cpath, tpath, config, seed, rerun, incremental, bool(log), publish_url).result()
     stage.update(matched.pop("stages"))
     out.update(matched)
     out["total_seconds"] = round(norm_s + out["match_to_publish_seconds"], 3)
@@ -243,7 +276,8 @@ def run(n_contacts: int, seed: int = 7, config: MatchConfig | None = None, log=N
 
 def _main(args: argparse.Namespace) -> int:
     log = None if args.json else (lambda msg: print(msg, file=sys.stderr))
-    result = run(args.contacts, args.seed, log=log, incremental=not args.no_incremental, rerun=not args.no_rerun)
+    result = run(args.contacts, args.seed, log=log, incremental=not args.no_incremental, rerun=not args.no_rerun,
+                 publish_url=args.publish_url)
     if args.json:
         print(json.dumps(result))
     else:
@@ -263,5 +297,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-rerun", action="store_true", help="skip the golden-id stability rerun")
     p.add_argument("--no-incremental", action="store_true", help="skip the 1%%-changed incremental run")
+    p.add_argument("--publish-url", default=os.environ.get("CRM_BENCHMARK_PUBLISH_URL"),
+                   help="publish into a fresh database on this PostgreSQL server (SQLAlchemy URL; created and "
+                        "dropped by the benchmark) instead of an embedded SQLite file")
     p.set_defaults(func=_main)
     return p

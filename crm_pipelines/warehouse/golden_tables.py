@@ -65,7 +65,8 @@ golden_link_history = sa.Table(
     "golden_link_history", metadata,
     sa.Column("id", I, primary_key=True, autoincrement=True),
     *_cols([("tenant_id", S), ("source", S), ("source_id", S), ("event", S), ("golden_id", S),
-            ("previous_golden_id", S), ("link_method", S), ("reason", S), ("at", S)]),
+            ("previous_golden_id", S), ("link_method", S), ("reason", S), ("at", S), ("batch_id", S)]),
+    comment="link events, appended per publish; batch_id = the staging they came from (a re-publish replaces its own batch)",
 )
 
 _PAIR = [("tenant_id", S), ("source_a", S), ("source_id_a", S), ("source_b", S), ("source_id_b", S),

@@ -12,6 +12,7 @@ rows, so a 1%-change costs a 1%-write. ``stg_golden_publish`` records which of t
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,7 +40,9 @@ STAGING = {name: _staging_copy(table) for name, table in PUBLISHED.items()}
 S = sa.String(255)
 stg_golden_publish = sa.Table(
     "stg_golden_publish", metadata, sa.Column("tenant_id", S, primary_key=True), sa.Column("mode", S),
-    sa.Column("staged_at", S), comment="per tenant: 'full' (replace the tenant's rows) or 'delta' (replace by key)")
+    sa.Column("staged_at", S), sa.Column("batch_id", S), sa.Column("published_at", S),
+    comment="per tenant: 'full' (replace the tenant's rows) or 'delta' (replace by key); batch_id marks appended "
+            "rows; published_at is set once this staging was published")
 stg_golden_scope = sa.Table(
     "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
     sa.Column("key_a", S), sa.Column("key_b", S),
@@ -60,16 +63,26 @@ def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
             pd.DataFrame({"tenant_id": tenant_id, "target": "record", "key_a": delta.records["source"].to_numpy(),
                           "key_b": delta.records["source_id"].to_numpy()})], ignore_index=True)
         insert_frame(conn, stg_golden_scope, scope)
+    batch = uuid.uuid4().hex  # appended rows carry it: publishing this staging again replaces them
+    frames.update({name: frames[name].assign(batch_id=batch) for name in APPENDED})
     conn.execute(stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id))
     conn.execute(stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
-                                                    staged_at=dt.datetime.now(dt.timezone.utc).isoformat()))
+                                                    staged_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                                                    batch_id=batch))
     return {name: replace_tenant_frame(conn, table, tenant_id, frames[name]) for name, table in STAGING.items()}
 
 
 def staged_mode(conn: sa.Connection, tenant_id: str) -> str:
-    mode = conn.execute(sa.select(stg_golden_publish.c.mode).where(
-        stg_golden_publish.c.tenant_id == tenant_id)).scalar_one_or_none()
-    return mode or "full"
+    return _staged(conn, tenant_id)[0]
+
+
+def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None]:
+    """(mode, batch id of a staging that was published before, else None) of the tenant's staging."""
+    c = stg_golden_publish.c
+    row = conn.execute(sa.select(c.mode, c.batch_id, c.published_at).where(c.tenant_id == tenant_id)).first()
+    if row is None:
+        return "full", None
+    return row.mode or "full", (row.batch_id if row.published_at else None)
 
 
 def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> None:
@@ -92,18 +105,28 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     """Inside the caller's transaction: staged rows of the tenant become the published rows (all of
     them, or by key for a staged delta; history rows are appended). Publishing the same staging
-    twice gives the same golden tables."""
-    delta = staged_mode(conn, tenant_id) == "delta"
+    twice gives the same tables: the second publish replaces the history rows of the first."""
+    mode, republished = _staged(conn, tenant_id)
+    delta = mode == "delta"
     counts = {}
     for name, published in PUBLISHED.items():
         staged = STAGING[name]
         columns = [c.name for c in published.c if not (c.primary_key and c.autoincrement is True)]
+        replaced = not (delta and name in DELTA) and name not in APPENDED
         if delta and name in DELTA:
             _delete_scope(conn, name, published, tenant_id)
-        elif name not in APPENDED:
+        elif replaced:
             conn.execute(published.delete().where(published.c.tenant_id == tenant_id))
-        conn.execute(published.insert().from_select(
-            columns, sa.select(*(staged.c[c] for c in columns)).where(staged.c.tenant_id == tenant_id)))
-        counts[name] = conn.execute(sa.select(sa.func.count()).select_from(published).where(
-            published.c.tenant_id == tenant_id)).scalar_one()
+        elif republished is not None:  # appended, and this staging was published before: its rows go first
+            conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
+                                                  published.c.batch_id == republished))
+        inserted = conn.execute(published.insert().from_select(
+            columns, sa.select(*(staged.c[c] for c in columns)).where(staged.c.tenant_id == tenant_id))).rowcount
+        if replaced and inserted is not None and inserted >= 0:
+            counts[name] = inserted  # the tenant's rows are exactly those inserted: no count query
+        else:
+            counts[name] = conn.execute(sa.select(sa.func.count()).select_from(published).where(
+                published.c.tenant_id == tenant_id)).scalar_one()
+    conn.execute(stg_golden_publish.update().where(stg_golden_publish.c.tenant_id == tenant_id).values(
+        published_at=dt.datetime.now(dt.timezone.utc).isoformat()))
     return counts

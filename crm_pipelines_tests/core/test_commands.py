@@ -3,6 +3,7 @@
 import argparse
 
 import pandas as pd
+import pytest
 
 from crm_pipelines.commands import benchmark, dedupe
 
@@ -40,3 +41,23 @@ def test_benchmark_small_n_returns_sane_metrics():
     assert result["golden_id_stability"] == 1.0
     assert result["pairs_per_record"] < 20
     assert {"normalize", "block", "score", "cluster", "survive", "publish"} <= set(result["stages"])
+
+
+@pytest.mark.postgres
+def test_benchmark_publishes_into_a_fresh_postgres_database_and_drops_it(pg_server):
+    import sqlalchemy as sa
+
+    def bench_databases() -> set[str]:
+        engine = sa.create_engine(pg_server)
+        with engine.connect() as conn:
+            names = set(conn.execute(sa.text("select datname from pg_database where datname like 'crm_bench_%'")).scalars())
+        engine.dispose()
+        return names
+
+    before = bench_databases()
+    result = benchmark.run(150, seed=5, incremental=False, rerun=False, publish_url=pg_server)
+    assert result["publish_backend"] == "postgresql"
+    assert set(result["publish_steps_seconds"]) == {"stage", "swap"}
+    assert result["published_rows"]["golden_contacts"] == result["golden_contacts"] > 0
+    assert result["published_rows"]["xref"] == result["rows"]
+    assert bench_databases() == before  # its database is gone again

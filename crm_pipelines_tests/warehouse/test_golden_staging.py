@@ -187,3 +187,25 @@ def test_reading_with_shared_values_gives_the_same_frame(engine):
     assert list(plain.dtypes) == list(shared.dtypes)
     sources = shared.source.to_numpy(dtype=object)
     assert len({id(v) for v in sources}) == shared.source.nunique() < len(sources)  # one object per value
+
+
+def test_publishing_the_same_staging_again_keeps_one_copy_of_its_history(engine):
+    """History is appended per publish; a re-publish of the same staging (a retried publish step)
+    replaces its own rows instead of adding them again, and earlier publishes' rows stay."""
+    first, second = _resolution("tenant-a"), _resolution("tenant-a")
+    with engine.begin() as conn:
+        stage(conn, "tenant-a", first)
+    for _ in range(2):
+        with engine.begin() as conn:
+            publish(conn, "tenant-a")
+    with engine.connect() as conn:
+        assert _count(conn, gt.golden_link_history, "tenant-a") == len(first.link_history) == 40
+    with engine.begin() as conn:  # a new staging is a new batch: its rows are added to the history
+        stage(conn, "tenant-a", second)
+    for _ in range(3):
+        with engine.begin() as conn:
+            publish(conn, "tenant-a")
+    with engine.connect() as conn:
+        history = read_tenant_frame(conn, gt.golden_link_history, "tenant-a")
+    assert len(history) == 80 and history["batch_id"].nunique() == 2
+    assert history.groupby("batch_id").size().tolist() == [40, 40]
