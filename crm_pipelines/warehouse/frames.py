@@ -159,7 +159,7 @@ class CopyStream:
 
     def __init__(self, frame: pd.DataFrame, columns: Sequence[str], chunk: int = 20_000):
         self._frame, self._columns, self._chunk = frame, list(columns), chunk
-        self._start, self._buffer = 0, b""
+        self._start, self._buffer, self._pos = 0, b"", 0
 
     def _next_chunk(self) -> bytes:
         part = self._frame.iloc[self._start:self._start + self._chunk]
@@ -168,14 +168,19 @@ class CopyStream:
         return ("\n".join(map("\t".join, zip(*cols))) + "\n").encode("utf-8")
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self._buffer) < size) and self._start < len(self._frame):
-            self._buffer += self._next_chunk()
+        """Up to ``size`` bytes (all that is left for a negative size); b"" at the end. Each call
+        copies only what it returns (the driver reads 8 KiB at a time from chunks of megabytes)."""
+        if self._pos >= len(self._buffer):
+            if self._start >= len(self._frame):
+                return b""
+            self._buffer, self._pos = self._next_chunk(), 0
         if size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
+            rest = [self._buffer[self._pos:]] + [self._next_chunk() for _ in range(self._start, len(self._frame), self._chunk)]
+            self._buffer, self._pos = b"", 0
+            return b"".join(rest)
+        out = self._buffer[self._pos:self._pos + size]
+        self._pos += len(out)
         return out
-
-    readline = read
 
 
 def replace_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str, frame: pd.DataFrame) -> int:

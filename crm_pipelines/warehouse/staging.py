@@ -73,7 +73,12 @@ def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
 
 
 def staged_mode(conn: sa.Connection, tenant_id: str) -> str:
+    """'full' or 'delta' (raises ``NothingStaged`` when the tenant has no staging)."""
     return _staged(conn, tenant_id)[0]
+
+
+class NothingStaged(RuntimeError):
+    """``publish`` was asked for a tenant that has no staging: publishing would empty its tables."""
 
 
 def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None]:
@@ -81,7 +86,8 @@ def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None]:
     c = stg_golden_publish.c
     row = conn.execute(sa.select(c.mode, c.batch_id, c.published_at).where(c.tenant_id == tenant_id)).first()
     if row is None:
-        return "full", None
+        raise NothingStaged(f"nothing is staged for tenant {tenant_id!r}: materialize golden_resolution for it "
+                            "first (publishing now would replace its golden tables with nothing)")
     return row.mode or "full", (row.batch_id if row.published_at else None)
 
 

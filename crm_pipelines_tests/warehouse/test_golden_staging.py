@@ -209,3 +209,21 @@ def test_publishing_the_same_staging_again_keeps_one_copy_of_its_history(engine)
         history = read_tenant_frame(conn, gt.golden_link_history, "tenant-a")
     assert len(history) == 80 and history["batch_id"].nunique() == 2
     assert history.groupby("batch_id").size().tolist() == [40, 40]
+
+
+def test_publishing_without_a_staging_is_refused_and_keeps_the_published_tables(engine):
+    """A tenant whose staging is gone (never staged, or a warehouse of an older version) would be
+    published as empty tables: the publish refuses instead."""
+    from crm_pipelines.warehouse.staging import NothingStaged, stg_golden_publish
+
+    a = _resolution("tenant-a")
+    with engine.begin() as conn:
+        stage(conn, "tenant-a", a)
+        publish(conn, "tenant-a")
+        conn.execute(stg_golden_publish.delete())
+    for tenant in ("tenant-a", "tenant-never-staged"):
+        with pytest.raises(NothingStaged, match=tenant):
+            with engine.begin() as conn:
+                publish(conn, tenant)
+    with engine.connect() as conn:
+        assert _count(conn, gt.golden_contacts, "tenant-a") == 30 and _count(conn, gt.golden_contact_xref, "tenant-a") == 40
