@@ -125,7 +125,7 @@ def fresh_warehouse(server_url: str | None):
         admin.dispose()
 
 
-def publish_warehouse(res, url: str) -> dict[str, float]:
+def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
     """The pipeline's own write path on a fresh warehouse (the engine's settings): ``stage`` (the
     resolution → ``stg_*`` tables, one transaction), then ``publish`` (staged → published golden
     tables, one transaction). Returns seconds per step and the published row counts."""
@@ -175,7 +175,8 @@ def _mark(stage: dict, name: str, seconds: float, cpu: float | None, peak: float
 
 def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: int, rerun: bool, incremental: bool,
                 verbose: bool = False, publish_url: str | None = None) -> dict:
-    """Normalized input (a pickled canonical frame) → resolve → published SQLite, then the rerun and the
+    """Normalized input (a pickled canonical frame) → resolve → published warehouse (a fresh SQLite file,
+    or a fresh PostgreSQL database given ``publish_url``), then the rerun and the
     1%-changed incremental run. Runs in a fresh process so its peak RSS is that of this path alone."""
     import crm_pipelines.warehouse.staging  # noqa: F401 - loaded before timing, as in a running pipeline
 
