@@ -24,17 +24,6 @@ XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", 
 ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
 
 
-def isin_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.isin for int codes, free when ``b`` is empty (overrides usually are). A large ``b`` that is
-    already sorted (pair codes of a previous run usually are) is searched, not sorted again."""
-    if len(b) == 0 or len(a) == 0:
-        return np.zeros(len(a), dtype=bool)
-    if len(b) > 4 * len(a) and len(b) > 10_000 and bool((b[1:] >= b[:-1]).all()):
-        pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
-        return b[pos] == a
-    return np.isin(a, b)
-
-
 def mint_id(tenant_id: str, member_key: str, salt: int = 0) -> str:
     text = f"{tenant_id}\x1f{member_key}" + (f"\x1f{salt}" if salt else "")
     return "G" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()

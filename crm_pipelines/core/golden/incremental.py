@@ -32,7 +32,8 @@ from ..matching.comparisons import Columns
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
-from .ids import GoldenState, assign_ids, isin_codes, resolve_series
+from ..arrays import isin_codes, sorted_unique
+from .ids import GoldenState, assign_ids, resolve_series
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
 
 
@@ -104,7 +105,7 @@ def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: Matc
     """compare_pairs on the records involved only (Columns of a subset)."""
     if len(i) == 0:
         return np.zeros((0, 10), np.int8), np.zeros(0, np.int8)
-    involved = np.unique(np.concatenate([i, j]))
+    involved = sorted_unique(np.concatenate([i, j]))
     cols = Columns(frame.iloc[involved])
     return compare_pairs(cols, np.searchsorted(involved, i), np.searchsorted(involved, j), config)
 
@@ -177,7 +178,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     keep = (a >= 0) & (b >= 0)
     old_codes = _codes(a[keep], b[keep], n)
     cand = np.concatenate([*(_codes(i, j, n) for i, j in zip(ti, tj)), _codes(mi, mj, n), _codes(ci, cj, n)])
-    cand = np.unique(cand[np.minimum(cand // max(n, 1), cand % max(n, 1)) != np.maximum(cand // max(n, 1), cand % max(n, 1))])
+    cand = sorted_unique(cand[np.minimum(cand // max(n, 1), cand % max(n, 1)) != np.maximum(cand // max(n, 1), cand % max(n, 1))])
     new_codes = cand[~isin_codes(cand, old_codes)]
     timings = {"block": time.perf_counter() - t0, "block_cpu": time.process_time() - c0}
 
@@ -234,7 +235,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     t0, c0 = time.perf_counter(), time.process_time()
     pA = prev_pos[A]
     sub_prev = np.concatenate([pA[pA >= 0], np.flatnonzero(~kept_prev & (cur_of_prev < 0))])
-    sub_prev = np.unique(sub_prev)
+    sub_prev = sorted_unique(sub_prev)
     sub_state = GoldenState(previous.xref.iloc[sub_prev].reset_index(drop=True), previous.aliases, previous.created_at,
                             previous.golden_hashes, previous.updated_at)
     prev_gid = previous.xref["golden_id"].to_numpy(dtype=object)

@@ -8,7 +8,8 @@ import pandas as pd
 from ..matching.comparisons import VETO_REASONS
 from ..matching.explain import pattern_explanations
 from ..matching.model import pattern_ids, pattern_weights
-from .ids import XREF_COLUMNS, isin_codes
+from ..arrays import isin_codes
+from .ids import XREF_COLUMNS
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
 PAIR_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",

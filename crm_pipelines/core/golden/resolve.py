@@ -20,7 +20,8 @@ from ..matching.model import FSParams, pattern_ids
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
-from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, isin_codes, resolve_series
+from ..arrays import isin_codes, sorted_unique
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, resolve_series
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
 from .survivorship import survive
 
@@ -115,7 +116,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     cols = columns(frame)
     blocks: dict = {}
     bi, bj, bstats = candidate_pairs(cols, config.max_block_size, blocks=blocks)
-    allc = np.unique(np.concatenate([_codes(bi, bj, n), _codes(mi, mj, n), _codes(ci, cj, n)])) if n else np.zeros(0, np.int64)
+    allc = sorted_unique(np.concatenate([_codes(bi, bj, n), _codes(mi, mj, n), _codes(ci, cj, n)])) if n else np.zeros(0, np.int64)
     i, j = allc // max(n, 1), allc % max(n, 1)
     timings["block"] = time.perf_counter() - t0
     timings["block_cpu"] = time.process_time() - c0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays import sorted_unique
 from .comparisons import Columns, columns
 
 # name → function(columns) -> object array of key strings ('' = no key); '|' separates several values.
@@ -109,7 +110,7 @@ def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, k
         stats[f"pairs_{name}"] = len(i)
         lo, hi = np.minimum(i, j), np.maximum(i, j)
         codes.append(lo[lo != hi] * n + hi[lo != hi])
-    allc = np.unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
+    allc = sorted_unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
     i, j = allc // max(n, 1), allc % max(n, 1)
     if len(i):
         tenants = frame.text["tenant_id"]

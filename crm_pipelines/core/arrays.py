@@ -1,0 +1,29 @@
+"""Set operations on integer code arrays (pair codes, labels) that stay fast at millions of values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` for a 1-d array, by sorting. NumPy 2.4 answers a plain ``np.unique`` through a
+    hash table that is 100x slower than a sort on millions of distinct int64 codes (1.3M codes:
+    1.0 s against 0.01 s)."""
+    a = np.sort(np.asarray(a).ravel())
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def isin_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.isin for int codes, free when ``b`` is empty (overrides usually are). A large ``b`` that is
+    already sorted (pair codes of a previous run usually are) is searched, not sorted again."""
+    if len(b) == 0 or len(a) == 0:
+        return np.zeros(len(a), dtype=bool)
+    if len(b) > 4 * len(a) and len(b) > 10_000 and bool((b[1:] >= b[:-1]).all()):
+        pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+        return b[pos] == a
+    return np.isin(a, b)

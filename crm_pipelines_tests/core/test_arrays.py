@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from crm_pipelines.core.arrays import isin_codes, sorted_unique
+
+
+@pytest.mark.parametrize("values", [[], [5], [3, 3, 3], [9, -1, 4, 9, 0, -1], list(range(10, 0, -1))])
+def test_sorted_unique_equals_numpy_unique(values):
+    a = np.asarray(values, dtype=np.int64)
+    out = sorted_unique(a)
+    assert out.dtype == a.dtype
+    assert out.tolist() == np.unique(a).tolist()
+
+
+def test_sorted_unique_on_many_random_codes_leaves_its_input_alone():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 10**12, 50_000)
+    a = np.concatenate([a, a[:1000]])
+    before = a.copy()
+    assert np.array_equal(sorted_unique(a), np.unique(a))
+    assert np.array_equal(a, before)
+
+
+def test_isin_codes_searches_a_large_sorted_right_side():
+    b = np.arange(0, 100_000, 2, dtype=np.int64)
+    a = np.array([0, 1, 2, 99_998, 99_999, 123_456], dtype=np.int64)
+    assert isin_codes(a, b).tolist() == [True, False, True, True, False, False]
+    assert isin_codes(a, b[::-1]).tolist() == [True, False, True, True, False, False]  # unsorted: np.isin
+    assert isin_codes(a, b[:0]).tolist() == [False] * 6
