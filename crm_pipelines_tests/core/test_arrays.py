@@ -1,7 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from crm_pipelines.core.arrays import isin_codes, sorted_unique
+from crm_pipelines.core.arrays import isin_codes, sorted_unique, stable_rank
 
 
 @pytest.mark.parametrize("values", [[], [5], [3, 3, 3], [9, -1, 4, 9, 0, -1], list(range(10, 0, -1))])
@@ -27,3 +28,13 @@ def test_isin_codes_searches_a_large_sorted_right_side():
     assert isin_codes(a, b).tolist() == [True, False, True, True, False, False]
     assert isin_codes(a, b[::-1]).tolist() == [True, False, True, True, False, False]  # unsorted: np.isin
     assert isin_codes(a, b[:0]).tolist() == [False] * 6
+
+
+def test_stable_rank_orders_like_a_sorting_factorize_and_breaks_ties_by_position():
+    values = ["b|2", "a|10", "b|2", "a|9", "", "a|10"]
+    rank = stable_rank(values)
+    assert sorted(rank.tolist()) == list(range(len(values)))
+    assert [values[k] for k in np.argsort(rank)] == sorted(values)
+    assert rank[1] < rank[5] and rank[0] < rank[2]  # equal values: the earlier row first
+    codes = pd.factorize(np.asarray(values, dtype=object), sort=True)[0]
+    assert np.array_equal(np.lexsort((rank,)), np.lexsort((codes,)))  # a stable lexsort: same order

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..arrays import stable_rank
+
 XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", "match_probability", "linked_at"]
 ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
 
@@ -183,14 +185,16 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         target_label = int(group.sort_values(["count", "label"], ascending=[False, True])["label"].iloc[0])
         alias_rows.append((tenant_id, prev_id, target_label, now))
     # mint for clusters without a previous id, from the earliest member key
-    key_rank, key_values = pd.factorize(keys.to_numpy(dtype=object), sort=True)
+    key_values = keys.to_numpy(dtype=object)
+    key_rank = stable_rank(key_values)
     uniq_labels, label_code = np.unique(labels, return_inverse=True)
     earliest = np.full(len(uniq_labels), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(earliest, label_code.reshape(-1), key_rank.astype(np.int64))
-    key_values = np.asarray(key_values, dtype=object)
+    np.minimum.at(earliest, label_code.reshape(-1), key_rank)
+    by_rank = np.empty(len(key_values), dtype=object)
+    by_rank[key_rank] = key_values
     kept = [assigned[label] for label in uniq_labels.tolist() if label in assigned]
     created = dict(zip(kept, state.created_at.lookup(kept, now).tolist()))
-    to_mint = [(label, key_values[rank]) for label, rank in zip(uniq_labels.tolist(), earliest.tolist())
+    to_mint = [(label, by_rank[rank]) for label, rank in zip(uniq_labels.tolist(), earliest.tolist())
                if label not in assigned]
     pools = [state.xref["golden_id"].to_numpy(dtype=object), state.aliases["alias_id"].to_numpy(dtype=object)]
     if reserved is not None:

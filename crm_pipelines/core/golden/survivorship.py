@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from ..arrays import stable_rank
 from ..config import SURVIVING_FIELDS, SurvivorshipConfig
 
 
@@ -179,7 +180,7 @@ def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, co
     src = frame["source"].iloc[mrows]
     modified = pd.to_datetime(frame["source_modified_at"].iloc[mrows], utc=True, errors="coerce")
     recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
-    sid_rank = pd.factorize(frame["source_id"].iloc[mrows].astype(str), sort=True)[0]
+    sid_rank = stable_rank(frame["source_id"].iloc[mrows].astype(str))
     orders: dict[tuple, np.ndarray] = {}
     ranked = {}
     for name in SURVIVING_FIELDS:
