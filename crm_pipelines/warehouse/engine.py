@@ -47,6 +47,11 @@ def ensure_schema(engine: sa.Engine) -> None:
 
     metadata.create_all(engine, checkfirst=True)
     add_missing_columns(engine, metadata)
+    if is_postgres(engine):
+        from crm_pipelines.warehouse.staging import unlog_staging
+
+        with engine.begin() as conn:
+            unlog_staging(conn)
 
 
 def add_missing_columns(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:

@@ -49,6 +49,33 @@ stg_golden_scope = sa.Table(
     comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'record' (key_a, key_b = source, source_id)")
 
 
+STAGING_TABLES = (*STAGING.values(), stg_golden_publish, stg_golden_scope)
+# On PostgreSQL the staging tables are UNLOGGED: staged rows are written once more on publish, and a
+# staging is rebuilt by rerunning golden_resolution, so it need not go through the write-ahead log
+# (999k rows staged in 10 instead of 14 s). A server crash empties every unlogged table at once,
+# the marker stg_golden_publish with them, so publish then says "nothing staged" rather than
+# publishing a part. Unlogged tables are not replicated: checks read staging on the primary.
+for _table in STAGING_TABLES:
+    sa.event.listen(_table, "after_create",
+                    sa.DDL("ALTER TABLE %(fullname)s SET UNLOGGED").execute_if(dialect="postgresql"))
+
+
+def unlog_staging(conn: sa.Connection) -> list[str]:
+    """PostgreSQL: staging tables that an earlier version created logged become UNLOGGED (a rewrite
+    of transient rows). Returns the names of the tables it changed; a no-op elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return []
+    names = [t.name for t in STAGING_TABLES]
+    logged = conn.execute(sa.text("select c.relname from pg_class c where c.relname = any(:names) "
+                                  "and c.relkind = 'r' and c.relpersistence = 'p' "
+                                  "and c.relnamespace = to_regnamespace(current_schema())::oid"),
+                          {"names": names}).scalars().all()
+    prep = conn.dialect.identifier_preparer
+    for name in logged:
+        conn.exec_driver_sql(f"ALTER TABLE {prep.quote(name)} SET UNLOGGED")
+    return sorted(logged)
+
+
 def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
     """Inside the caller's transaction: the tenant's staged rows become those of ``resolution`` (an
     object with one DataFrame attribute per ``STAGING`` name, e.g. a core ``Resolution``), or only

@@ -227,3 +227,36 @@ def test_publishing_without_a_staging_is_refused_and_keeps_the_published_tables(
                 publish(conn, tenant)
     with engine.connect() as conn:
         assert _count(conn, gt.golden_contacts, "tenant-a") == 30 and _count(conn, gt.golden_contact_xref, "tenant-a") == 40
+
+
+@pytest.mark.postgres
+def test_postgresql_staging_is_unlogged_and_an_older_logged_staging_is_converted(pg_database):
+    """Staging skips the write-ahead log on PostgreSQL (it is rebuilt by rerunning the resolution);
+    the published tables stay logged. A warehouse made before keeps working: ensure_schema converts."""
+    from crm_pipelines.warehouse.engine import ensure_schema, make_engine
+    from crm_pipelines.warehouse.staging import STAGING_TABLES
+
+    engine = make_engine(pg_database)
+    try:
+        ensure_schema(engine)
+        persistence = "select relname, relpersistence from pg_class where relkind = 'r' and relname = any(:n)"
+        names = [t.name for t in STAGING_TABLES] + ["golden_contacts", "golden_contact_xref", "match_pairs"]
+        with engine.connect() as conn:
+            kinds = dict(conn.execute(sa.text(persistence), {"n": names}).all())
+        assert {t.name: kinds[t.name] for t in STAGING_TABLES} == {t.name: "u" for t in STAGING_TABLES}
+        assert [kinds[n] for n in ("golden_contacts", "golden_contact_xref", "match_pairs")] == ["p", "p", "p"]
+
+        with engine.begin() as conn:  # as an earlier version left it
+            conn.exec_driver_sql("ALTER TABLE stg_golden_contacts SET LOGGED")
+            conn.exec_driver_sql("ALTER TABLE stg_golden_publish SET LOGGED")
+        ensure_schema(engine)
+        with engine.connect() as conn:
+            kinds = dict(conn.execute(sa.text(persistence), {"n": names}).all())
+        assert kinds["stg_golden_contacts"] == "u" and kinds["stg_golden_publish"] == "u"
+
+        with engine.begin() as conn:  # and it still stages and publishes
+            stage(conn, "t1", _resolution("t1"))
+            publish(conn, "t1")
+            assert _count(conn, gt.golden_contacts, "t1") == len(_resolution("t1").golden_contacts)
+    finally:
+        engine.dispose()
