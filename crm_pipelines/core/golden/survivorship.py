@@ -12,10 +12,10 @@ from ..arrays import stable_rank
 from ..config import SURVIVING_FIELDS, SurvivorshipConfig
 
 
-def _rank(sources: pd.Series, priority: list[str]) -> np.ndarray:
+def _rank(codes: np.ndarray, names, priority: list[str]) -> np.ndarray:
+    """Priority rank per row, from the rows' factorized sources (``codes`` into ``names``)."""
     order = {s: k for k, s in enumerate(priority)}
-    codes, uniq = pd.factorize(sources.astype(object).to_numpy(dtype=object))
-    ranks = np.array([order.get(u, len(priority)) for u in uniq] + [len(priority)], dtype=np.int32)
+    ranks = np.array([order.get(u, len(priority)) for u in names] + [len(priority)], dtype=np.int32)
     return ranks[codes]  # code -1 (missing) → last slot
 
 
@@ -39,7 +39,12 @@ def _first_per_group(codes_sorted: np.ndarray) -> np.ndarray:
 
 
 def _esc(s: pd.Series) -> np.ndarray:
+    """The values as JSON string contents (quote and backslash escaped); one scan when none needs it."""
     vals = s.astype(object).to_numpy(dtype=object)
+    if all(v.__class__ is str for v in vals):
+        joined = "\x00".join(vals)
+        if '"' not in joined and "\\" not in joined:
+            return vals
     return np.array([x if ('"' not in x and "\\" not in x) else x.replace("\\", "\\\\").replace('"', '\\"')
                      for x in map(str, vals)], dtype=object)
 
@@ -94,18 +99,27 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
     return out
 
 
-def _union_typed(frame: pd.DataFrame, col: str, code: np.ndarray, multi: np.ndarray, n_groups: int) -> np.ndarray:
-    """JSON list per group: members' {type,value} items, first occurrence of each value wins.
-    Groups whose members all carry the same list take it as is; only the others are parsed."""
+def _union_typed(frame: pd.DataFrame, col: str, flat: str, code: np.ndarray, multi: np.ndarray,
+                 n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(JSON list per group: members' {type,value} items, first occurrence of each value wins; the
+    first item's value per group). Groups whose members all carry the same list take it, and the
+    flat value ``flat`` that goes with it (a record's flat value is its first typed one), as they
+    are; only the others are parsed."""
     out = np.empty(n_groups, dtype=object)
+    first = np.full(n_groups, None, dtype=object)
     vals = frame[col].to_numpy(dtype=object)
+    flats = frame[flat].to_numpy(dtype=object)
     single = ~multi[code]
     out[code[single]] = vals[single]
+    first[code[single]] = flats[single]
     rows = np.flatnonzero(~single)
     if len(rows):
         rows = rows[np.argsort(code[rows], kind="stable")]
         same, mixed = _distinct_per_group(vals, rows, code)
         out[code[same]] = vals[same]
+        same_first = flats[same]
+        same_first[pd.isna(same_first)] = None  # as parsed from an empty list
+        first[code[same]] = same_first
         acc: dict[int, dict] = {}
         for g, text in zip(code[mixed].tolist(), vals[mixed].tolist()):
             seen = acc.setdefault(g, {})
@@ -116,7 +130,8 @@ def _union_typed(frame: pd.DataFrame, col: str, code: np.ndarray, multi: np.ndar
                 seen.setdefault(item["value"], json.dumps(item, ensure_ascii=False))
         for g, items in acc.items():
             out[g] = "[" + ", ".join(items.values()) + "]"
-    return out
+            first[g] = next(iter(items), None)
+    return out, first
 
 
 def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config: SurvivorshipConfig) -> pd.DataFrame:
@@ -156,13 +171,9 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     # a golden contact of one record took every value from it: its provenance names that record once
     prov[code[srows]] = [f'{{"{a}|{b}":"all"}}' for a, b in zip(src[srows], sid[srows])]
     out["provenance"] = prov
-    out["emails"] = _union_typed(frame, "emails", code, multi, n_groups)
-    out["phones"] = _union_typed(frame, "phones", code, multi, n_groups)
-    for flat, typed in (("email", "emails"), ("phone", "phones")):
-        col = np.full(n_groups, None, dtype=object)
-        col[code[srows]] = frame[flat].to_numpy(dtype=object)[srows]  # a record's flat value = its first typed one
-        col[groups_multi] = _first_value(out[typed].to_numpy(dtype=object)[groups_multi])
-        out[flat] = col
+    out["emails"], emails_first = _union_typed(frame, "emails", "email", code, multi, n_groups)
+    out["phones"], phones_first = _union_typed(frame, "phones", "phone", code, multi, n_groups)
+    out["email"], out["phone"] = emails_first, phones_first
     out["roles"] = _union_roles(frame, code, multi, n_groups)
     out["member_count"] = counts
     return out
@@ -177,7 +188,7 @@ def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, co
     """Winning row (index into ``frame``) per multi-member group, per field, by the field's rule;
     ties: source priority, most recent, smallest source id."""
     code = code_all[mrows]
-    src = frame["source"].iloc[mrows]
+    src_codes, src_names = pd.factorize(frame["source"].iloc[mrows].astype(object).to_numpy(dtype=object))
     modified = pd.to_datetime(frame["source_modified_at"].iloc[mrows], utc=True, errors="coerce")
     recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
     sid_rank = stable_rank(frame["source_id"].iloc[mrows].astype(str))
@@ -187,7 +198,7 @@ def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, co
         rule = config.rule_for(name)
         values = frame[name].iloc[mrows]
         present = _present(values.to_numpy(dtype=object))
-        rank = _rank(src, config.priority_for(name))
+        rank = _rank(src_codes, src_names, config.priority_for(name))
         if rule in ("source_priority", "most_recent"):
             key = (rule, tuple(config.priority_for(name)))
             if key not in orders:
@@ -205,15 +216,6 @@ def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, co
         order = order[present[order]]
         ranked[name] = mrows[order[_first_per_group(code[order])]]
     return ranked
-
-
-def _first_value(typed: np.ndarray) -> np.ndarray:
-    """The first item's value of each typed JSON list (None for an empty list)."""
-    out = np.full(len(typed), None, dtype=object)
-    for g, text in enumerate(typed.tolist()):
-        if text and text != "[]":
-            out[g] = json.loads(text)[0]["value"] if "\\" in text else _first_plain(text)
-    return out
 
 
 def _first_plain(text: str) -> str:
