@@ -41,6 +41,22 @@ class Columns:
         self.n = len(frame)
         self.text = {c: _text(frame[c]) for c in TEXT_COLUMNS}
         self.vat_valid = frame["vat_valid"].to_numpy(bool)
+        self._lengths: dict[str, np.ndarray] = {}
+        self._multi: dict[str, np.ndarray] = {}
+
+    def lengths(self, col: str) -> np.ndarray:
+        """Length of each record's value (0 for null), worked out once per column: a pair looks
+        its two records up instead of measuring the same strings again for every pair."""
+        if col not in self._lengths:
+            self._lengths[col] = np.fromiter((len(v if v.__class__ is str else str(v)) for v in self.text[col]),
+                                             dtype=np.int32, count=self.n)
+        return self._lengths[col]
+
+    def multi(self, col: str) -> np.ndarray:
+        """Whether each record's value of a '|'-joined key column holds several keys."""
+        if col not in self._multi:
+            self._multi[col] = np.fromiter(("|" in str(v) for v in self.text[col]), dtype=bool, count=self.n)
+        return self._multi[col]
 
     def __len__(self) -> int:
         return self.n
@@ -66,10 +82,11 @@ def _jw(a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
     return process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=workers, dtype=np.float32)
 
 
-def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Multi-valued '|' keys: True where the two sets intersect."""
+def _shared(a: np.ndarray, b: np.ndarray, several: np.ndarray) -> np.ndarray:
+    """Multi-valued '|' keys: True where the two sets intersect (``several``: either side holds
+    several keys; only those pairs are split)."""
     out = (a == b) & (a != "")
-    multi = np.flatnonzero(~out & (a != "") & (b != "") & np.array(["|" in x or "|" in y for x, y in zip(a, b)], bool)) if len(a) else []
+    multi = np.flatnonzero(~out & (a != "") & (b != "") & several) if len(a) else []
     for k in multi:
         out[k] = bool(set(a[k].split("|")) & set(b[k].split("|")))
     return out
@@ -99,8 +116,12 @@ def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2)
     fb, lb = np.where(swapped, lb, fb), np.where(swapped, fb, lb)
     fnull = (fa == "") | (fb == "")
     fjw = _jw(fa, fb, workers)
-    initial = ~fnull & ((np.char.str_len(fa.astype(str)) == 1) | (np.char.str_len(fb.astype(str)) == 1)) & (
-        np.array([x[:1] for x in fa], dtype=object) == np.array([y[:1] for y in fb], dtype=object)) if n else np.zeros(0, bool)
+    # an initial: one side is a single letter, the same as the other side's first letter
+    len_a = frame.lengths("first_key")[i]
+    len_b = np.where(swapped, frame.lengths("last_key")[j], frame.lengths("first_key")[j])
+    maybe = np.flatnonzero(~fnull & ((len_a == 1) | (len_b == 1)))
+    initial = np.zeros(n, bool)
+    initial[maybe] = [x[:1] == y[:1] for x, y in zip(fa[maybe].tolist(), fb[maybe].tolist())]
     L[:, 0] = _levels(fnull, [fa == fb, fjw >= 0.92, (fjw >= 0.80) | initial])
     lnull = (la == "") | (lb == "")
     ljw = _jw(la, lb, workers)
@@ -112,9 +133,11 @@ def compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, workers: int = 2)
     L[:, 2] = _levels(cnull, [ca == cb, cts >= 90, cts >= 75])
     ea, eb = _s(frame, "email_keys", i), _s(frame, "email_keys", j)
     enull = (ea == "") | (eb == "")
-    L[:, 3] = _levels(enull, [_shared(ea, eb), _jw(ea, eb, workers) >= 0.92])
+    several = frame.multi("email_keys")
+    L[:, 3] = _levels(enull, [_shared(ea, eb, several[i] | several[j]), _jw(ea, eb, workers) >= 0.92])
     pa, pb = _s(frame, "phone_keys", i), _s(frame, "phone_keys", j)
-    L[:, 4] = _levels((pa == "") | (pb == ""), [_shared(pa, pb)])
+    several = frame.multi("phone_keys")
+    L[:, 4] = _levels((pa == "") | (pb == ""), [_shared(pa, pb, several[i] | several[j])])
     sa, sb = _s(frame, "street_key", i), _s(frame, "street_key", j)
     ha, hb = _s(frame, "house_number", i), _s(frame, "house_number", j)
     za, zb = _s(frame, "postal_code", i), _s(frame, "postal_code", j)
