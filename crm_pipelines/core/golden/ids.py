@@ -209,6 +209,11 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         in_use = taken | _used_ids(first, pools)
         clash = [key for (_, key), gid in zip(to_mint, first) if gid in in_use]
         in_use |= _used_ids([mint_id(tenant_id, key, salt) for key in clash for salt in range(1, checked)], pools)
+    if not any(map(in_use.__contains__, first)) and len(set(first)) == len(first):
+        # nothing to salt (nearly always): every cluster takes its first minted id
+        assigned.update(zip((label for label, _ in to_mint), first))
+        created.update(dict.fromkeys(first, now))
+        to_mint = []
     for (label, key), gid in zip(to_mint, first):
         salt = 0
         while gid in in_use:
