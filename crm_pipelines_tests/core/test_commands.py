@@ -41,6 +41,12 @@ def test_benchmark_small_n_returns_sane_metrics():
     assert result["golden_id_stability"] == 1.0
     assert result["pairs_per_record"] < 20
     assert {"normalize", "block", "score", "cluster", "survive", "publish"} <= set(result["stages"])
+    # the 1%-changed run: the median of three, then its delta published over the full publish
+    assert len(result["incremental_seconds_runs"]) == 3
+    assert result["incremental_seconds"] == sorted(result["incremental_seconds_runs"])[1]
+    assert result["incremental_published_rows"]["xref"] == result["rows"]
+    assert result["incremental_published_rows"]["golden_contacts"] == result["incremental_golden_contacts"] > 0
+    assert result["incremental_to_publish_seconds"] >= result["incremental_seconds"]
 
 
 @pytest.mark.postgres
