@@ -127,11 +127,12 @@ def fresh_warehouse(server_url: str | None):
 
 
 def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The pipeline's own write path on a fresh warehouse (the engine's settings): ``stage`` (the
-    resolution → ``stg_*`` tables, one transaction), then ``publish`` (staged → published golden
-    tables, one transaction). Returns seconds per step and the published row counts."""
+    """The pipeline's own write path (the engine's settings): ``stage`` (the resolution → ``stg_*``
+    tables, one transaction), ``publish`` (staged → published golden tables, one transaction), then
+    ``clear_published`` (the published staging removed). Returns seconds per step and the published
+    row counts."""
     from crm_pipelines.warehouse.engine import ensure_schema, make_engine
-    from crm_pipelines.warehouse.staging import publish, stage
+    from crm_pipelines.warehouse.staging import clear_published, publish, stage
 
     engine = make_engine(url)
     ensure_schema(engine)
@@ -143,7 +144,10 @@ def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
         t1 = time.perf_counter()
         with engine.begin() as conn:
             counts = publish(conn, tenant)
-        return {"stage": t1 - t0, "swap": time.perf_counter() - t1}, counts
+        t2 = time.perf_counter()
+        with engine.begin() as conn:  # as publish_golden does after the commit
+            clear_published(conn, tenant)
+        return {"stage": t1 - t0, "swap": t2 - t1, "clear": time.perf_counter() - t2}, counts
     finally:
         engine.dispose()
 

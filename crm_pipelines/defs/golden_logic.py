@@ -26,7 +26,7 @@ from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_frame, insert_records, read_tenant_frame,
                                             replace_tenant_frame, to_records)
-from crm_pipelines.warehouse.staging import publish, stage
+from crm_pipelines.warehouse.staging import clear_published, publish, stage
 from crm_pipelines.warehouse.tables import raw_table
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
@@ -170,6 +170,8 @@ def publish_golden(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
     with engine.begin() as conn:
         counts = publish(conn, tenant_id)
     golden_cache.promote(tenant_id)
+    with engine.begin() as conn:  # after the commit: the published staging is not needed any more
+        clear_published(conn, tenant_id)
     return counts
 
 

@@ -47,6 +47,7 @@ def ensure_schema(engine: sa.Engine) -> None:
 
     metadata.create_all(engine, checkfirst=True)
     add_missing_columns(engine, metadata)
+    add_missing_indexes(engine, metadata)
     if is_postgres(engine):
         from crm_pipelines.warehouse.staging import unlog_staging
 
@@ -79,3 +80,20 @@ def add_missing_columns(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:
             conn.exec_driver_sql(f"ALTER TABLE {prep.format_table(table)} ADD COLUMN {prep.quote(column.name)} {kind}")
             added.append(f"{table.name}.{column.name}")
     return added
+
+
+def add_missing_indexes(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:
+    """Indexes declared in code but missing from an existing table (made by an earlier version) are
+    created. Returns the names of the indexes it created."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        missing = []
+        for table in metadata.sorted_tables:
+            if not table.indexes or not inspector.has_table(table.name):
+                continue
+            present = {ix["name"] for ix in inspector.get_indexes(table.name)}
+            missing += [index for index in table.indexes if index.name not in present]
+    with engine.begin() as conn:
+        for index in missing:
+            index.create(conn, checkfirst=True)
+    return sorted(index.name for index in missing)

@@ -40,9 +40,9 @@ STAGING = {name: _staging_copy(table) for name, table in PUBLISHED.items()}
 S = sa.String(255)
 stg_golden_publish = sa.Table(
     "stg_golden_publish", metadata, sa.Column("tenant_id", S, primary_key=True), sa.Column("mode", S),
-    sa.Column("staged_at", S), sa.Column("batch_id", S), sa.Column("published_at", S),
+    sa.Column("staged_at", S), sa.Column("batch_id", S), sa.Column("published_at", S), sa.Column("cleared_at", S),
     comment="per tenant: 'full' (replace the tenant's rows) or 'delta' (replace by key); batch_id marks appended "
-            "rows; published_at is set once this staging was published")
+            "rows; published_at is set once this staging was published, cleared_at once its rows were removed")
 stg_golden_scope = sa.Table(
     "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
     sa.Column("key_a", S), sa.Column("key_b", S),
@@ -108,14 +108,36 @@ class NothingStaged(RuntimeError):
     """``publish`` was asked for a tenant that has no staging: publishing would empty its tables."""
 
 
-def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None]:
-    """(mode, batch id of a staging that was published before, else None) of the tenant's staging."""
+def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None, bool]:
+    """(mode, batch id of a staging that was published before, else None, whether its rows were
+    cleared after that publish) of the tenant's staging."""
     c = stg_golden_publish.c
-    row = conn.execute(sa.select(c.mode, c.batch_id, c.published_at).where(c.tenant_id == tenant_id)).first()
+    row = conn.execute(sa.select(c.mode, c.batch_id, c.published_at, c.cleared_at).where(
+        c.tenant_id == tenant_id)).first()
     if row is None:
         raise NothingStaged(f"nothing is staged for tenant {tenant_id!r}: materialize golden_resolution for it "
                             "first (publishing now would replace its golden tables with nothing)")
-    return row.mode or "full", (row.batch_id if row.published_at else None)
+    return row.mode or "full", (row.batch_id if row.published_at else None), bool(row.published_at and row.cleared_at)
+
+
+def clear_published(conn: sa.Connection, tenant_id: str) -> bool:
+    """Inside the caller's transaction, after the publish committed: the tenant's staged rows are
+    removed (a published staging is not read again; left in place, the next staging of the tenant
+    would first have to delete them, a few seconds for a large tenant on every incremental run).
+    A staging alone in its table is removed in one step (SQLite's truncate, no row-by-row delete).
+    Returns False when the tenant's staging is not published (nothing is removed then)."""
+    c = stg_golden_publish.c
+    row = conn.execute(sa.select(c.published_at).where(c.tenant_id == tenant_id)).first()
+    if row is None or not row.published_at:
+        return False
+    for table in (*STAGING.values(), stg_golden_scope):
+        mine = table.c.tenant_id == tenant_id
+        alone = conn.dialect.name == "sqlite" and set(conn.execute(  # two index lookups
+            sa.select(sa.func.min(table.c.tenant_id), sa.func.max(table.c.tenant_id))).one()) <= {tenant_id, None}
+        conn.execute(table.delete() if alone else table.delete().where(mine))  # SQLite holds the write lock
+    conn.execute(stg_golden_publish.update().where(c.tenant_id == tenant_id).values(
+        cleared_at=dt.datetime.now(dt.timezone.utc).isoformat()))
+    return True
 
 
 def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> None:
@@ -129,17 +151,21 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
     if name == "xref":
         conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
                                               sa.tuple_(published.c.source, published.c.source_id).in_(records)))
-    else:  # pairs: every pair with an end among the records
-        conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.or_(
-            sa.tuple_(published.c.source_a, published.c.source_id_a).in_(records),
-            sa.tuple_(published.c.source_b, published.c.source_id_b).in_(records))))
+    else:  # pairs: every pair with an end among the records, one end at a time (each through its index)
+        for side in ("a", "b"):
+            conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
+                published.c[f"source_{side}"], published.c[f"source_id_{side}"]).in_(records)))
 
 
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     """Inside the caller's transaction: staged rows of the tenant become the published rows (all of
     them, or by key for a staged delta; history rows are appended). Publishing the same staging
-    twice gives the same tables: the second publish replaces the history rows of the first."""
-    mode, republished = _staged(conn, tenant_id)
+    twice gives the same tables: the second publish replaces the history rows of the first, or,
+    when the staging was cleared after its publish (``clear_published``), changes nothing."""
+    mode, republished, cleared = _staged(conn, tenant_id)
+    if cleared:  # published and cleared already: the published tables are this staging's
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(table).where(
+            table.c.tenant_id == tenant_id)).scalar_one() for name, table in PUBLISHED.items()}
     delta = mode == "delta"
     counts = {}
     for name, published in PUBLISHED.items():

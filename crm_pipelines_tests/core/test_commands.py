@@ -63,7 +63,7 @@ def test_benchmark_publishes_into_a_fresh_postgres_database_and_drops_it(pg_serv
     before = bench_databases()
     result = benchmark.run(150, seed=5, incremental=False, rerun=False, publish_url=pg_server)
     assert result["publish_backend"] == "postgresql"
-    assert set(result["publish_steps_seconds"]) == {"stage", "swap"}
+    assert set(result["publish_steps_seconds"]) == {"stage", "swap", "clear"}
     assert result["published_rows"]["golden_contacts"] == result["golden_contacts"] > 0
     assert result["published_rows"]["xref"] == result["rows"]
     assert bench_databases() == before  # its database is gone again

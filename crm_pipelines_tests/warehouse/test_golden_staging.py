@@ -72,7 +72,7 @@ def test_stage_then_publish_round_trips_values_per_tenant(engine):
 def test_a_warehouse_of_an_earlier_layout_gains_the_new_columns(engine):
     """match_pairs carried its explanation inline before pattern ids: ensure_schema adds the column,
     the old one stays (NULL in new rows), and a publish works on the migrated table."""
-    from crm_pipelines.warehouse.engine import add_missing_columns, ensure_schema
+    from crm_pipelines.warehouse.engine import add_missing_columns, add_missing_indexes, ensure_schema
     from crm_pipelines.warehouse.schema import metadata
 
     with engine.begin() as conn:
@@ -84,6 +84,10 @@ def test_a_warehouse_of_an_earlier_layout_gains_the_new_columns(engine):
                              "explanation TEXT, created_at VARCHAR(255))")
     ensure_schema(engine)
     assert add_missing_columns(engine, metadata) == []  # done once
+    assert add_missing_indexes(engine, metadata) == []
+    with engine.connect() as conn:  # the indexes a delta publish finds the pairs of a record by
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("match_pairs")}
+    assert {"ix_match_pairs_record_a", "ix_match_pairs_record_b"} <= names
     a = _resolution("tenant-a")
     with engine.begin() as conn:
         stage(conn, "tenant-a", a)
@@ -260,3 +264,36 @@ def test_postgresql_staging_is_unlogged_and_an_older_logged_staging_is_converted
             assert _count(conn, gt.golden_contacts, "t1") == len(_resolution("t1").golden_contacts)
     finally:
         engine.dispose()
+
+
+def test_a_published_staging_is_cleared_and_publishing_it_again_changes_nothing(engine):
+    """After its publish the tenant's staged rows go (the next staging need not delete them), other
+    tenants' stagings stay; publishing the cleared staging again (a retried step) keeps the
+    published tables as they are instead of emptying them."""
+    from crm_pipelines.warehouse.staging import clear_published, stg_golden_publish
+
+    a, b = _resolution("tenant-a"), _resolution("tenant-b")
+    with engine.begin() as conn:
+        stage(conn, "tenant-a", a)
+        stage(conn, "tenant-b", b)
+        assert clear_published(conn, "tenant-a") is False  # not published yet: nothing is removed
+        assert _count(conn, STAGING["xref"], "tenant-a") == 40
+        first = publish(conn, "tenant-a")
+    with engine.begin() as conn:
+        assert clear_published(conn, "tenant-a") is True
+    with engine.connect() as conn:
+        assert {name: _count(conn, table, "tenant-a") for name, table in STAGING.items()} == dict.fromkeys(STAGING, 0)
+        assert _count(conn, STAGING["xref"], "tenant-b") == 40  # another tenant's staging is untouched
+        assert conn.execute(sa.select(stg_golden_publish.c.cleared_at).where(
+            stg_golden_publish.c.tenant_id == "tenant-a")).scalar_one()
+    with engine.begin() as conn:
+        again = publish(conn, "tenant-a")
+    assert again == first and first["golden_contacts"] == 30 and first["link_history"] == 40
+    with engine.begin() as conn:  # tenant-b alone in staging now: removed in one step, same outcome
+        publish(conn, "tenant-b")
+        clear_published(conn, "tenant-b")
+        assert sum(_count(conn, table, "tenant-b") for table in STAGING.values()) == 0
+        stage(conn, "tenant-a", _resolution("tenant-a"))  # a new staging publishes as before
+        assert publish(conn, "tenant-a")["link_history"] == 80
+    with engine.connect() as conn:
+        assert _count(conn, gt.golden_contacts, "tenant-b") == 30 and _count(conn, gt.golden_contact_xref, "tenant-a") == 40
