@@ -137,6 +137,9 @@ def clear_published(conn: sa.Connection, tenant_id: str) -> bool:
         conn.execute(table.delete() if alone else table.delete().where(mine))  # SQLite holds the write lock
     conn.execute(stg_golden_publish.update().where(c.tenant_id == tenant_id).values(
         cleared_at=dt.datetime.now(dt.timezone.utc).isoformat()))
+    if conn.dialect.name == "postgresql":  # fresh statistics for the next delta publish's plans
+        prep = conn.dialect.identifier_preparer
+        conn.exec_driver_sql("ANALYZE " + ", ".join(prep.format_table(t) for t in PUBLISHED.values()))
     return True
 
 
@@ -167,6 +170,10 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         return {name: conn.execute(sa.select(sa.func.count()).select_from(table).where(
             table.c.tenant_id == tenant_id)).scalar_one() for name, table in PUBLISHED.items()}
     delta = mode == "delta"
+    if delta and conn.dialect.name == "postgresql":
+        # the delete-by-key joins the scope: without statistics the planner takes it for a row or two
+        # and loops over the published table once per key (minutes at 1M rows instead of a second)
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(stg_golden_scope)}")
     counts = {}
     for name, published in PUBLISHED.items():
         staged = STAGING[name]
