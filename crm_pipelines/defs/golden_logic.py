@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.ids import GoldenState
+from crm_pipelines.core.golden.incremental import CACHE_VERSION, config_key
 from crm_pipelines.defs import golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
 from crm_pipelines.sources.registry import SOURCES
@@ -155,8 +156,6 @@ def _few_changes(hashes: pd.Series, cache, config: MatchConfig) -> bool:
     """Whether the resolve will likely be incremental: a cache of this configuration and few
     records whose content hash (``hashes``) it has not seen. The resolve decides exactly; this only
     picks how the rows are read."""
-    from crm_pipelines.core.golden.incremental import CACHE_VERSION, config_key
-
     cached = getattr(cache, "hashes", None)
     if (cached is None or not len(hashes) or getattr(cache, "version", None) != CACHE_VERSION
             or cache.config != config_key(config)):

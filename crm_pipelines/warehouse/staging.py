@@ -50,19 +50,16 @@ stg_golden_scope = sa.Table(
 
 
 STAGING_TABLES = (*STAGING.values(), stg_golden_publish, stg_golden_scope)
-# On PostgreSQL the staging tables are UNLOGGED: staged rows are written once more on publish, and a
-# staging is rebuilt by rerunning golden_resolution, so it need not go through the write-ahead log
-# (999k rows staged in 10 instead of 14 s). A server crash empties every unlogged table at once,
-# the marker stg_golden_publish with them, so publish then says "nothing staged" rather than
-# publishing a part. Unlogged tables are not replicated: checks read staging on the primary.
-for _table in STAGING_TABLES:
-    sa.event.listen(_table, "after_create",
-                    sa.DDL("ALTER TABLE %(fullname)s SET UNLOGGED").execute_if(dialect="postgresql"))
 
 
 def unlog_staging(conn: sa.Connection) -> list[str]:
-    """PostgreSQL: staging tables that an earlier version created logged become UNLOGGED (a rewrite
-    of transient rows). Returns the names of the tables it changed; a no-op elsewhere."""
+    """PostgreSQL (``ensure_schema`` calls it): staging tables that are still logged, just created
+    or left by an earlier version, become UNLOGGED. Staged rows are written once more on publish and
+    a staging is rebuilt by rerunning golden_resolution, so it need not go through the write-ahead
+    log (999k rows staged in 10 instead of 14 s). A server crash empties every unlogged table at
+    once, the marker stg_golden_publish with them, so publish then says "nothing staged" rather than
+    publishing a part. Unlogged tables are not replicated: checks read staging on the primary.
+    Returns the names of the tables it changed; a no-op elsewhere."""
     if conn.dialect.name != "postgresql":
         return []
     names = [t.name for t in STAGING_TABLES]
@@ -117,7 +114,7 @@ def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None, bool]
     if row is None:
         raise NothingStaged(f"nothing is staged for tenant {tenant_id!r}: materialize golden_resolution for it "
                             "first (publishing now would replace its golden tables with nothing)")
-    return row.mode or "full", (row.batch_id if row.published_at else None), bool(row.published_at and row.cleared_at)
+    return row.mode or "full", (row.batch_id if row.published_at else None), bool(row.cleared_at)
 
 
 def clear_published(conn: sa.Connection, tenant_id: str) -> bool:
@@ -160,6 +157,10 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
                 published.c[f"source_{side}"], published.c[f"source_id_{side}"]).in_(records)))
 
 
+def _tenant_rows(conn: sa.Connection, table: sa.Table, tenant_id: str) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
+
+
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     """Inside the caller's transaction: staged rows of the tenant become the published rows (all of
     them, or by key for a staged delta; history rows are appended). Publishing the same staging
@@ -167,8 +168,7 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     when the staging was cleared after its publish (``clear_published``), changes nothing."""
     mode, republished, cleared = _staged(conn, tenant_id)
     if cleared:  # published and cleared already: the published tables are this staging's
-        return {name: conn.execute(sa.select(sa.func.count()).select_from(table).where(
-            table.c.tenant_id == tenant_id)).scalar_one() for name, table in PUBLISHED.items()}
+        return {name: _tenant_rows(conn, table, tenant_id) for name, table in PUBLISHED.items()}
     delta = mode == "delta"
     if delta and conn.dialect.name == "postgresql":
         # the delete-by-key joins the scope: without statistics the planner takes it for a row or two
@@ -191,8 +191,7 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         if replaced and inserted is not None and inserted >= 0:
             counts[name] = inserted  # the tenant's rows are exactly those inserted: no count query
         else:
-            counts[name] = conn.execute(sa.select(sa.func.count()).select_from(published).where(
-                published.c.tenant_id == tenant_id)).scalar_one()
+            counts[name] = _tenant_rows(conn, published, tenant_id)
     conn.execute(stg_golden_publish.update().where(stg_golden_publish.c.tenant_id == tenant_id).values(
         published_at=dt.datetime.now(dt.timezone.utc).isoformat()))
     return counts
