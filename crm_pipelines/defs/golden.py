@@ -58,7 +58,9 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         stats = {k: (float(v) if isinstance(v, float) else int(v) if hasattr(v, "__int__") else str(v))
                  for k, v in resolution.stats.items()}
         return dg.MaterializeResult(metadata={
-            "dagster/row_count": len(resolution.golden_contacts), "staged_xref_rows": len(resolution.xref),
+            # the count the resolve reports: an incremental resolution does not build its full table
+            "dagster/row_count": int(resolution.stats.get("golden_contacts", len(resolution.golden_contacts))),
+            "staged_xref_rows": len(resolution.xref),
             "match_stats": dg.MetadataValue.json(stats),
             "timings_s": dg.MetadataValue.json({k: round(v, 3) for k, v in resolution.timings.items()})})
 

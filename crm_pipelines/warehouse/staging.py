@@ -78,10 +78,10 @@ def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
     object with one DataFrame attribute per ``STAGING`` name, e.g. a core ``Resolution``), or only
     its changed rows when it carries a ``delta``."""
     delta = getattr(resolution, "delta", None)
-    frames = {name: getattr(resolution, name) for name in STAGING}
+    # a delta's own tables stand in for the full ones, which are then not even built
+    frames = {name: getattr(delta if delta is not None and name in DELTA else resolution, name) for name in STAGING}
     conn.execute(stg_golden_scope.delete().where(stg_golden_scope.c.tenant_id == tenant_id))
     if delta is not None:
-        frames.update(golden_contacts=delta.golden_contacts, xref=delta.xref, pairs=delta.pairs)
         scope = pd.concat([
             pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": delta.golden_ids, "key_b": None}),
             pd.DataFrame({"tenant_id": tenant_id, "target": "record", "key_a": delta.records["source"].to_numpy(),

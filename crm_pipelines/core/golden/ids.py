@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import stable_rank
+from .patched import PatchedFrame
 
 XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", "match_probability", "linked_at"]
 ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
@@ -74,6 +75,13 @@ class IdLookup:
         return out
 
 
+def _text(values: np.ndarray) -> np.ndarray:
+    """``values`` as strings (``astype(str)``), converting only when some value is not one."""
+    if all(v.__class__ is str for v in values.tolist()):
+        return values
+    return pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object)
+
+
 def _earliest_links(xref: pd.DataFrame, skip_ids) -> IdLookup:
     """created_at of ids the golden table does not hold: their earliest linked_at in the xref (sort +
     first: a string groupby.min runs in Python)."""
@@ -103,14 +111,14 @@ class GoldenState:
         only if some id is missing from the golden table); content hash and updated_at per id."""
         aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
         have_gc = golden_contacts is not None and len(golden_contacts) > 0
-        gids = golden_contacts["golden_id"].to_numpy(dtype=object) if have_gc else np.zeros(0, object)
+        gc = PatchedFrame.of(golden_contacts) if have_gc else None  # a DataFrame, or an incremental run's patched one
+        gids = gc.column("golden_id") if have_gc else np.zeros(0, object)
         fallback = (lambda: _earliest_links(xref, gids)) if len(xref) else None
-        created = IdLookup(gids, golden_contacts["created_at"].astype(str).to_numpy(dtype=object) if have_gc else (),
-                           fallback)
+        created = IdLookup(gids, _text(gc.column("created_at")) if have_gc else (), fallback)
         hashes, updated = IdLookup(), IdLookup()
-        if have_gc and "content_hash" in golden_contacts:
-            hashes = IdLookup(gids, golden_contacts["content_hash"].to_numpy(dtype=object), same_ids_as=created)
-            updated = IdLookup(gids, golden_contacts["updated_at"].astype(str).to_numpy(dtype=object), same_ids_as=created)
+        if have_gc and "content_hash" in gc.columns:
+            hashes = IdLookup(gids, gc.column("content_hash"), same_ids_as=created)
+            updated = IdLookup(gids, _text(gc.column("updated_at")), same_ids_as=created)
         # copy-on-write (pandas 3): selecting the columns shares the data, and nothing here modifies it
         return cls(xref[XREF_COLUMNS], aliases[ALIAS_COLUMNS], created, hashes, updated, cache)
 

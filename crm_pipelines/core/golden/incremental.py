@@ -34,10 +34,11 @@ from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from ..arrays import isin_codes, sorted_unique
 from .ids import GoldenState, assign_ids, resolve_series
+from .patched import PatchedFrame
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
 
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 @dataclass
@@ -63,8 +64,10 @@ class MatchCache:
     overrides: frozenset      # (kind, key, key) applied
     pair_i: np.ndarray        # record positions of the rows of ``pairs``
     pair_j: np.ndarray
-    golden_contacts: pd.DataFrame
-    pairs: pd.DataFrame
+    pair_review: np.ndarray   # per row of ``pairs``: decided 'review'
+    pair_pats: np.ndarray     # per row of ``pairs``: its pattern (index into ``pats``)
+    golden_contacts: "pd.DataFrame | PatchedFrame"  # the published rows (patched in place by incremental runs)
+    pairs: "pd.DataFrame | PatchedFrame"
     version: int = CACHE_VERSION  # a cache pickled by another layout is ignored (a full run follows)
 
 
@@ -280,11 +283,11 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     created_all = {g: created.get(g) for g in set(gS.tolist())}
     unknown = [g for g, at in created_all.items() if not at]  # ids assign_ids did not see: the previous table's
     created_all.update(zip(unknown, previous.created_at.lookup(unknown, stamp).tolist()))
+    old_gc = PatchedFrame.of(cache.golden_contacts)
     new_rows = (_golden_table(frame.iloc[S].reset_index(drop=True), gS, lookup, created_all, previous, stamp, tenant_id, config)
-                if len(S) else cache.golden_contacts.iloc[:0])
+                if len(S) else old_gc.base.iloc[:0])
     dropped = set(prev_gid[sub_prev].tolist()) | set(gS.tolist()) | set(prev_gid[prev_pos[S][prev_pos[S] >= 0]].tolist())
-    old_gc = cache.golden_contacts
-    golden_contacts = pd.concat([old_gc[~old_gc["golden_id"].isin(dropped)], new_rows], ignore_index=True)
+    golden_contacts = old_gc.patch(old_gc.isin("golden_id", dropped), new_rows)
     timings.update({"survive": time.perf_counter() - t0, "survive_cpu": time.process_time() - c0})
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -299,10 +302,13 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
-    pairs = pd.concat([cache.pairs[pkeep], new_pairs[cache.pairs.columns]], ignore_index=True)
+    pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
-    review, patterns = review_and_patterns(tenant_id, pairs, sp.pats, params, config.auto_merge_probability, stamp)
+    pair_review = np.concatenate([cache.pair_review[pkeep], dec[sel] == "review"])
+    pair_pats = np.concatenate([old_pat[cache.pair_pats[pkeep]], tsp.inverse[sel]])
+    review, patterns = review_and_patterns(tenant_id, pairs, pair_review, pair_pats, sp.pats, params,
+                                           config.auto_merge_probability, stamp)
     timings.update({"explain": time.perf_counter() - t0, "explain_cpu": time.process_time() - c0})
     stats = {"records": n, "candidate_pairs": int(len(allc)), "pairs_per_record": len(allc) / n if n else 0.0,
              "scored_pairs": int(len(new_codes)), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
@@ -317,10 +323,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
                             "source_id": np.concatenate([frame["source_id"].to_numpy(dtype=object)[A],
                                                          cache.source_ids[gone]])})
     delta = ResolutionDelta(np.array(sorted(dropped), dtype=object), new_rows.reset_index(drop=True), records,
-                            xref.iloc[A].reset_index(drop=True), new_pairs[cache.pairs.columns])
+                            xref.iloc[A].reset_index(drop=True), new_pairs[list(pairs.columns)])
     new_cache = MatchCache(tenant_id, cache.config, keys, frame["source"].to_numpy(dtype=object),
                            frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
                            sp.inverse, comp, labels,
-                           ovset, pair_i, pair_j, golden_contacts, pairs)
+                           ovset, pair_i, pair_j, pair_review, pair_pats, golden_contacts, pairs)
     return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache,
                       patterns, delta), carried, "ok"

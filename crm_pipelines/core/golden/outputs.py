@@ -10,6 +10,7 @@ from ..matching.explain import pattern_explanations
 from ..matching.model import pattern_ids, pattern_weights
 from ..arrays import isin_codes
 from .ids import XREF_COLUMNS
+from .patched import PatchedFrame
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
 PAIR_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id_b", "golden_id_a", "golden_id_b",
@@ -91,24 +92,30 @@ def build_pairs(tenant_id, frame, golden, sp, dec, pids, now) -> pd.DataFrame:
     }, columns=PAIR_COLUMNS)
 
 
-def build_patterns(tenant_id, pairs: pd.DataFrame, pids, weights, expl, now) -> pd.DataFrame:
-    """The explanation of every pattern that a reported pair refers to."""
-    used = np.isin(np.asarray(pids, dtype=np.int64), pairs["pattern_id"].to_numpy(dtype=np.int64))
+def build_patterns(tenant_id, used_ids: np.ndarray, pids, weights, expl, now) -> pd.DataFrame:
+    """The explanation of every pattern that a reported pair refers to (``used_ids``: their pattern ids)."""
+    used = np.isin(np.asarray(pids, dtype=np.int64), used_ids)
     return pd.DataFrame({"tenant_id": tenant_id, "pattern_id": np.asarray(pids, dtype=np.int64)[used],
                          "match_weight": np.round(np.asarray(weights, dtype=float)[used], 4),
                          "explanation": np.asarray(expl, dtype=object)[used], "created_at": now}, columns=PATTERN_COLUMNS)
 
 
-def review_and_patterns(tenant_id, pairs: pd.DataFrame, pats: np.ndarray, params, auto_p: float, now):
-    """(review queue, match_patterns rows) for the reported ``pairs``, whose pattern ids come from ``pats``."""
+def review_and_patterns(tenant_id, pairs: "pd.DataFrame | PatchedFrame", is_review: np.ndarray, pair_pats: np.ndarray,
+                        pats: np.ndarray, params, auto_p: float, now):
+    """(review queue, match_patterns rows) for the reported ``pairs``: ``is_review`` marks the rows
+    decided 'review', ``pair_pats`` gives each row's pattern (an index into ``pats``). ``pairs`` may
+    be an incremental run's PatchedFrame: only its review rows are copied."""
     pids, expl = pattern_ids(pats), pattern_explanations(pats, params)
-    review = build_review(pairs, auto_p, now, pd.Series(expl, index=pids, dtype=object))
-    return review, build_patterns(tenant_id, pairs, pids, pattern_weights(pats, params), expl, now)
+    to_review = PatchedFrame.of(pairs).take(np.flatnonzero(is_review))
+    review = build_review(to_review, auto_p, now, pd.Series(expl, index=pids, dtype=object))
+    used = np.asarray(pids, dtype=np.int64)[np.bincount(pair_pats, minlength=len(pats))[:len(pats)] > 0]
+    return review, build_patterns(tenant_id, used, pids, pattern_weights(pats, params), expl, now)
 
 
-def build_review(pairs: pd.DataFrame, auto_p: float, now, explanations: pd.Series) -> pd.DataFrame:
-    """Pairs for a steward, each with its explanation spelled out (``explanations``: pattern id → text)."""
-    q = pairs[pairs["decision"].to_numpy(dtype=object) == "review"].copy()
+def build_review(to_review: pd.DataFrame, auto_p: float, now, explanations: pd.Series) -> pd.DataFrame:
+    """Pairs for a steward (``to_review``: the pairs decided 'review'), each with its explanation
+    spelled out (``explanations``: pattern id → text)."""
+    q = to_review.copy()
     q["explanation"] = q["pattern_id"].map(explanations).to_numpy(dtype=object)
     q["reason"] = np.where(q["match_probability"] >= auto_p, "conflicts_with_cluster", "grey_band")
     q["queued_at"] = now

@@ -22,6 +22,7 @@ from ..matching.comparisons import columns, has_identifier, weak_first_name_unco
 from ..matching.scoring import compare_pairs, level_weights, score
 from ..arrays import isin_codes, sorted_unique
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, resolve_series
+from .patched import PatchedFrame, materialized
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
 from .survivorship import survive
 
@@ -47,7 +48,34 @@ class Resolution:
     def state(self) -> GoldenState:
         """The GoldenState the next run starts from: the published tables plus this run's MatchCache
         (the fast path; ``GoldenState.from_tables(xref, aliases, golden_contacts, cache=res.cache)``)."""
-        return GoldenState.from_tables(self.xref, self.aliases, self.golden_contacts, cache=self.cache)
+        return GoldenState.from_tables(self.xref, self.aliases, type(self).golden_contacts.raw(self), cache=self.cache)
+
+
+class _BuiltOnRead:
+    """A Resolution table that an incremental run leaves as a ``PatchedFrame`` (its previous rows plus
+    the change): a plain DataFrame is built the first time the attribute is read. The run itself,
+    its delta publish and the next run's cache use the patched form and never build it."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def raw(self, obj):
+        """The stored value, patched or not (an object pickled before this existed keeps it by name)."""
+        return obj.__dict__[self.slot] if self.slot in obj.__dict__ else obj.__dict__[self.name]
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.slot] = materialized(self.raw(obj))
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+
+
+for _name in ("golden_contacts", "pairs"):  # after @dataclass: its __init__ assigns through these
+    setattr(Resolution, _name, _BuiltOnRead())
+    getattr(Resolution, _name).__set_name__(Resolution, _name)
 
 
 def _codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
@@ -157,18 +185,21 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     history = build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, previous, stamp)
     dec = decide(sp, labels, strong, must_codes, cannot_codes, n, config.review_probability)
     pairs = build_pairs(tenant_id, frame, golden, sp, dec, pattern_ids(sp.pats), stamp)
-    review, patterns = review_and_patterns(tenant_id, pairs, sp.pats, params, config.auto_merge_probability, stamp)
+    sel = np.flatnonzero(dec != "")
+    is_review, pair_pats = dec[sel] == "review", sp.inverse[sel]
+    review, patterns = review_and_patterns(tenant_id, pairs, is_review, pair_pats, sp.pats, params,
+                                           config.auto_merge_probability, stamp)
     timings["explain"] = time.perf_counter() - t0
     timings["explain_cpu"] = time.process_time() - c0
     stats = {**bstats, "scored_pairs": len(i), "strong_pairs": int(strong.sum()), "refused_edges": len(refused),
              "golden_contacts": len(golden_contacts), "review_pairs": len(review), "prior": params.prior,
              "em_iterations": params.iterations, "mode": "full", "params_carried": carried is not None}
     from .incremental import MatchCache, config_key, override_set
-    sel = np.flatnonzero(dec != "")
     cache = MatchCache(tenant_id, config_key(config), keys_arr, frame["source"].to_numpy(dtype=object),
                        frame["source_id"].to_numpy(dtype=object), frame["content_hash"].to_numpy(dtype=object), params,
                        blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats, sp.inverse, comp_out[0], labels,
-                       override_set(keys_arr, ov), sp.i[sel], sp.j[sel], golden_contacts.reset_index(drop=True), pairs)
+                       override_set(keys_arr, ov), sp.i[sel], sp.j[sel], is_review, pair_pats,
+                       golden_contacts.reset_index(drop=True), pairs)
     return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
                       cache, patterns)
 
