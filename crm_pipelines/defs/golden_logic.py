@@ -21,7 +21,7 @@ from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normal
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.ids import GoldenState
 from crm_pipelines.core.golden.incremental import CACHE_VERSION, config_key
-from crm_pipelines.defs import golden_cache
+from crm_pipelines.defs import canonical_snapshot, golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
 from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
@@ -128,9 +128,11 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         cache = golden_cache.load(tenant_id, published_xref)
         # a full resolve compares the same values many times: shared strings make it 1.5x faster, but
         # sharing costs a third of the read, which an incremental run of a few records does not repay
-        hashes = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, ["content_hash"])["content_hash"]
-        contacts = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS,
-                                     share_values=not _few_changes(hashes, cache, config))
+        narrow = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, canonical_snapshot.NARROW)
+        # rows unchanged since the last run come from its snapshot; only the others are read in full
+        contacts, read_info = canonical_snapshot.read_canonical(
+            conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS, narrow, config.incremental_max_changed,
+            share_values=not _few_changes(narrow["content_hash"], cache, config))
         # a cache that matches the published xref was published with these golden rows: no re-read
         published_golden = getattr(cache, "golden_contacts", None)
         if published_golden is None:
@@ -149,6 +151,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
     with engine.begin() as conn:
         stage(conn, tenant_id, resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
+    resolution.stats.update({f"canonical_{k}": v for k, v in read_info.items()})
     return resolution
 
 

@@ -26,19 +26,49 @@ def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
     query = sa.select(*cols).where(table.c.tenant_id == tenant_id)
     if where is not None:
         query = query.where(where)
+    keys, rows = _fetch(conn, query)
+    return _frame_of(conn, keys, cols, rows, share_values)
+
+
+def _fetch(conn: sa.Connection, query) -> tuple[list[str], list[tuple]]:
+    """Column names and the driver's rows, not SQLAlchemy Row objects (a Row per record cost a third
+    of the read)."""
     result = conn.execute(query)
     keys = list(result.keys())
-    # the driver's rows, not SQLAlchemy Row objects (a Row per record cost a third of the read);
-    # the few column types that convert what the driver returns (e.g. SQLite booleans) are
-    # converted column by column below
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
+    return keys, rows
+
+
+def _frame_of(conn: sa.Connection, keys: list[str], cols: list, rows: list[tuple], share_values: bool) -> pd.DataFrame:
+    """A DataFrame of driver rows; the few column types that convert what the driver returns (e.g.
+    SQLite booleans) are converted column by column."""
     data = {}
     for key, col, values in zip(keys, cols, zip(*rows) if rows else [()] * len(keys)):
         convert = col.type.result_processor(conn.dialect, None)
         values = list(map(convert, values)) if convert is not None else list(values)
         data[key] = _shared(values) if share_values else values
     return pd.DataFrame(data, columns=keys)
+
+
+def read_tenant_keys(conn: sa.Connection, table: sa.Table, tenant_id: str, key_columns: Sequence[str],
+                     keys: Iterable[tuple], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The tenant's rows of ``table`` whose two ``key_columns`` equal one of ``keys`` (batched
+    lookups through the key's index), with ``columns`` (default: all)."""
+    cols = [table.c[c] for c in columns] if columns else list(table.c)
+    names, rows = [c.name for c in cols], []
+    if len(key_columns) != 2:
+        raise ValueError("only two-column keys are supported")
+    by_first: dict = {}
+    for a, b in keys:
+        by_first.setdefault(a, []).append(b)
+    for a, bs in by_first.items():
+        for start in range(0, len(bs), 900):
+            names, part = _fetch(conn, sa.select(*cols).where(
+                table.c.tenant_id == tenant_id, table.c[key_columns[0]] == a,
+                table.c[key_columns[1]].in_(bs[start:start + 900])))
+            rows.extend(part)
+    return _frame_of(conn, names, cols, rows, False)
 
 
 def _shared(values: list) -> list:
