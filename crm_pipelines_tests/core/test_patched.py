@@ -51,6 +51,8 @@ def test_isin_and_take_address_the_current_rows():
     wanted = {"G00011", "G00901", "G00010"}  # G00010 was dropped
     np.testing.assert_array_equal(current.isin("golden_id", wanted), expected["golden_id"].isin(wanted).to_numpy())
     np.testing.assert_array_equal(current.isin("name", {"name 3"}), expected["name"].isin({"name 3"}).to_numpy())
+    asked = ["G00010", "G00011", "G00901", "G99999", "G00049"]
+    np.testing.assert_array_equal(current.has("golden_id", asked), np.isin(asked, expected["golden_id"].to_numpy()))
     rows = np.array([0, 9, 46, 48])
     pd.testing.assert_frame_equal(current.take(rows), expected.iloc[rows].reset_index(drop=True))
 

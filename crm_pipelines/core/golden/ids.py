@@ -146,21 +146,25 @@ def resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
     return ids
 
 
-def _used_ids(candidates: list[str], pools: list[np.ndarray]) -> set[str]:
-    """The candidates that occur in one of ``pools`` (each pool scanned once against the candidates:
-    no set of every id in use is built)."""
+def _used_ids(candidates: list[str], pools: list) -> set[str]:
+    """The candidates that occur in one of ``pools``: arrays of ids (each scanned once against the
+    candidates: no set of every id in use is built), or functions that answer, per candidate,
+    whether it is in use (a lookup through an index that exists anyway)."""
     found: set[str] = set()
     if candidates:
         for pool in pools:
-            if len(pool):
+            if callable(pool):
+                found.update(np.asarray(candidates, dtype=object)[pool(candidates)].tolist())
+            elif len(pool):
                 found.update(pool[pd.Series(pool).isin(candidates).to_numpy()].tolist())
     return found
 
 
 def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: GoldenState | None,
-               now: str, reserved: np.ndarray | None = None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
+               now: str, reserved=None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
     """Return (golden id per record, new alias rows, created_at per id, previous raw id per record).
-    ``reserved``: ids in use beyond ``state`` (an incremental run passes a partial state)."""
+    ``reserved``: ids in use beyond ``state`` (an incremental run passes a partial state), as an
+    array, or as a function from a list of ids to a mask of those in use."""
     n = len(keys)
     state = state or GoldenState()
     prev_raw = pd.Series([None] * n, dtype=object)
@@ -206,7 +210,7 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
                if label not in assigned]
     pools = [state.xref["golden_id"].to_numpy(dtype=object), state.aliases["alias_id"].to_numpy(dtype=object)]
     if reserved is not None:
-        pools.append(np.asarray(reserved, dtype=object))
+        pools.append(reserved if callable(reserved) else np.asarray(reserved, dtype=object))
     # a minted id is taken when a split leaves with the record that minted the cluster's old id: the
     # first few salted ids of each clashing cluster are checked against the ids in use in one scan
     checked = 4

@@ -244,7 +244,12 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     prev_gid = previous.xref["golden_id"].to_numpy(dtype=object)
     golden = np.empty(n, dtype=object)
     golden[rest] = prev_gid[prev_pos[rest]]
-    gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp, prev_gid)
+    # the ids in use outside the affected records: the previous golden table's (the cache belongs to
+    # the published tables, so they are exactly the previous xref's ids), looked up through the
+    # index that the golden table's patch below uses too, not by hashing a million xref rows
+    old_gc = PatchedFrame.of(cache.golden_contacts)
+    gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp,
+                                                    lambda ids: old_gc.has("golden_id", ids))
     golden[A] = gA
     amap = previous.alias_map()
     prev_resolved = resolve_series(prev_raw, amap)
@@ -283,7 +288,6 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     created_all = {g: created.get(g) for g in set(gS.tolist())}
     unknown = [g for g, at in created_all.items() if not at]  # ids assign_ids did not see: the previous table's
     created_all.update(zip(unknown, previous.created_at.lookup(unknown, stamp).tolist()))
-    old_gc = PatchedFrame.of(cache.golden_contacts)
     new_rows = (_golden_table(frame.iloc[S].reset_index(drop=True), gS, lookup, created_all, previous, stamp, tenant_id, config)
                 if len(S) else old_gc.base.iloc[:0])
     dropped = set(prev_gid[sub_prev].tolist()) | set(gS.tolist()) | set(prev_gid[prev_pos[S][prev_pos[S] >= 0]].tolist())

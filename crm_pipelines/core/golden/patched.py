@@ -53,14 +53,32 @@ class PatchedFrame:
             return base
         return np.concatenate([base, self.added[name].to_numpy(dtype=dtype)])
 
+    def _index(self, name: str) -> pd.Index:
+        index = self._indexes.get(name)
+        if index is None:
+            index = self._indexes[name] = pd.Index(self.base[name].to_numpy(dtype=object))
+        return index
+
+    def has(self, name: str, values) -> np.ndarray:
+        """Mask over ``values``: the value occurs in column ``name`` of a current row."""
+        values = np.asarray(list(values), dtype=object)
+        index = self._index(name)
+        if not index.is_unique:
+            return pd.Series(values).isin(self.column(name)).to_numpy()
+        pos = index.get_indexer(values)
+        found = pos >= 0
+        if self.keep is not None:
+            found[found] = self.keep[pos[found]]
+        if len(self.added):
+            found |= pd.Series(values).isin(self.added[name].to_numpy(dtype=object)).to_numpy()
+        return found
+
     def isin(self, name: str, values) -> np.ndarray:
         """Mask over the current rows: the value of column ``name`` is one of ``values``. A column
         whose base values are distinct (an id) is looked up through an index of the base, built once
         for the base and its patches, instead of hashing every row on every run."""
         values = np.asarray(list(values), dtype=object)
-        index = self._indexes.get(name)
-        if index is None:
-            index = self._indexes[name] = pd.Index(self.base[name].to_numpy(dtype=object))
+        index = self._index(name)
         if not index.is_unique:
             return pd.Series(self.column(name)).isin(values).to_numpy()
         hit = np.zeros(len(self.base), bool)
