@@ -7,11 +7,14 @@ columns per row through the driver). A canonical row is a function of its draft,
 rewrites a row only when that hash changes. So the narrow columns (source, source_id,
 content_hash) tell which rows differ from the snapshot, and only those are read in full.
 
-The snapshot is two files per tenant: a base (every row, written when no usable snapshot exists or
-the changes have grown past a quarter of it) and the changes since the base (rows that differ, keys
-that left), rewritten on each run, so a run writes about what changed. A snapshot that cannot be
-read, or a warehouse whose rows differ from it in more than ``max_share`` of the rows, leads to the
-plain full read; it only ever costs speed, never correctness.
+The snapshot is two files per tenant: a base (every row in key order with its key, written when no
+usable snapshot exists or the changes have grown past a quarter of it) and the changes since the
+base (the rows that replace or add to it, and the base positions they supersede), rewritten on each
+run, so a run writes about what changed. The rows are assembled in key order with one copy (base,
+changes and fresh rows concatenated, then taken in order), and no key of the base is hashed unless
+records were added or removed. A snapshot that cannot be read, or a warehouse whose rows differ
+from it in more than ``max_share`` of the rows, leads to the plain full read; it only ever costs
+speed, never correctness.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from crm_pipelines.warehouse.frames import read_tenant_frame, read_tenant_keys
 KEY = ["source", "source_id"]
 NARROW = [*KEY, "content_hash"]
 REBASE_SHARE = 0.25  # the changes file is folded into a new base once it holds this share of the base
-VERSION = 1
+VERSION = 2
 
 
 def _path(tenant_id: str, part: str) -> Path:
@@ -53,21 +56,29 @@ def _load(path: Path):
         return None
 
 
-def _keys(frame: pd.DataFrame) -> pd.Index:
-    """One text key per row: source and source id joined by a separator no id contains."""
-    return pd.Index((frame["source"].astype(str) + "\x1f" + frame["source_id"].astype(str)).to_numpy(dtype=object))
+def _keys(frame: pd.DataFrame) -> np.ndarray:
+    """One text key per row: source and source id joined by a separator that sorts below every
+    printable character, so the keys sort as the (source, source_id) pairs do."""
+    return (frame["source"].astype(str) + "\x1f" + frame["source_id"].astype(str)).to_numpy(dtype=object)
 
 
 class Snapshot:
-    """The base frame and the changes since it; ``frame()`` = the rows of the last run."""
+    """The base (rows and keys, in key order) and the changes since it: rows that replace or add to
+    the base, and the base positions that they or a removal supersede."""
 
-    def __init__(self, base: pd.DataFrame, changed: pd.DataFrame, removed: pd.Index, base_id: str):
-        self.base, self.changed, self.removed, self.base_id = base, changed, removed, base_id
+    def __init__(self, base: pd.DataFrame, base_keys: np.ndarray, changed: pd.DataFrame, superseded: np.ndarray,
+                 base_id: str):
+        self.base, self.base_keys, self.changed, self.superseded, self.base_id = base, base_keys, changed, superseded, base_id
 
-    def frame(self) -> pd.DataFrame:
-        gone = _keys(self.base).isin(self.removed.append(_keys(self.changed)))
-        return pd.concat([self.base[~gone], self.changed], ignore_index=True) if gone.any() or len(self.changed) \
-            else self.base
+    def last(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of the last run: their keys, content hashes and positions in base + changed."""
+        live = np.ones(len(self.base), bool)
+        live[self.superseded] = False
+        rows = np.concatenate([np.flatnonzero(live), len(self.base) + np.arange(len(self.changed))])
+        keys = np.concatenate([self.base_keys, _keys(self.changed)])[rows]
+        hashes = np.concatenate([self.base["content_hash"].to_numpy(dtype=object),
+                                 self.changed["content_hash"].to_numpy(dtype=object)])[rows]
+        return keys, hashes, rows
 
 
 def load(tenant_id: str, columns: list[str]) -> Snapshot | None:
@@ -76,28 +87,13 @@ def load(tenant_id: str, columns: list[str]) -> Snapshot | None:
     if not (isinstance(base, dict) and base.get("version") == VERSION and base.get("columns") == list(columns)):
         return None
     if not (isinstance(changes, dict) and changes.get("base_id") == base["base_id"]):
-        changes = {"changed": base["frame"].iloc[:0], "removed": pd.Index([], dtype=object)}
-    return Snapshot(base["frame"], changes["changed"], changes["removed"], base["base_id"])
+        changes = {"changed": base["frame"].iloc[:0], "superseded": np.zeros(0, np.int64)}
+    return Snapshot(base["frame"], base["keys"], changes["changed"], changes["superseded"], base["base_id"])
 
 
-def save(tenant_id: str, columns: list[str], frame: pd.DataFrame, previous: Snapshot | None) -> str:
-    """Store ``frame`` as the tenant's snapshot: as changes to the previous base while they stay
-    small, else as a new base. Returns "changes" or "base"."""
-    if previous is not None:
-        base_keys, keys = _keys(previous.base), _keys(frame)
-        in_base = keys.isin(base_keys)
-        base_hash = pd.Series(previous.base["content_hash"].to_numpy(dtype=object), index=base_keys)
-        same = np.zeros(len(frame), bool)
-        same[in_base] = (base_hash.reindex(keys[in_base]).to_numpy(dtype=object)
-                         == frame["content_hash"].to_numpy(dtype=object)[in_base])
-        changed = frame[~same].reset_index(drop=True)
-        removed = base_keys[~base_keys.isin(keys)]
-        if max(len(changed), len(removed)) <= REBASE_SHARE * max(len(previous.base), 1):
-            _dump(_path(tenant_id, "changes"), {"base_id": previous.base_id, "changed": changed, "removed": removed})
-            return "changes"
-    base_id = os.urandom(8).hex()
-    _dump(_path(tenant_id, "base"), {"version": VERSION, "columns": list(columns), "base_id": base_id,
-                                     "frame": frame.reset_index(drop=True)})
+def _save_base(tenant_id: str, columns: list[str], frame: pd.DataFrame, keys: np.ndarray) -> str:
+    _dump(_path(tenant_id, "base"), {"version": VERSION, "columns": list(columns), "base_id": os.urandom(8).hex(),
+                                     "frame": frame, "keys": keys})
     _path(tenant_id, "changes").unlink(missing_ok=True)
     return "base"
 
@@ -121,51 +117,78 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**out) if out else frame
 
 
-def _merged(last: pd.DataFrame, last_keys: pd.Index, kept_rows: np.ndarray, fresh: pd.DataFrame) -> pd.DataFrame:
-    """The kept rows of the last frame with the fresh rows put in their key order: the last frame
-    was in key order (the pipeline resolves in that order), so this stays in key order without a
-    sort of every row (``in_key_order`` checks it and sorts anything else)."""
-    kept = last.iloc[kept_rows]
-    if not len(fresh):
-        return kept.reset_index(drop=True)
-    kept_keys = last_keys.to_numpy(dtype=object)[kept_rows]
-    fresh_keys = _keys(fresh).to_numpy(dtype=object)
-    order = np.argsort(fresh_keys, kind="stable")
-    fresh, fresh_keys = fresh.iloc[order], fresh_keys[order]
-    both = pd.concat([kept, fresh], ignore_index=True)
+def _in_order(kept_keys: np.ndarray, fresh_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions of the kept rows and of the (key-sorted) fresh rows in their merged key order, or
+    None when the kept rows are not in key order."""
     if len(kept_keys) > 1 and not (kept_keys[1:] > kept_keys[:-1]).all():
-        return both
-    at = np.searchsorted(kept_keys, fresh_keys) + np.arange(len(fresh_keys))  # final position of each fresh row
-    is_fresh = np.zeros(len(both), bool)
+        return None
+    at = np.searchsorted(kept_keys, fresh_keys) + np.arange(len(fresh_keys))
+    is_fresh = np.zeros(len(kept_keys) + len(fresh_keys), bool)
     is_fresh[at] = True
-    rows = np.empty(len(both), dtype=np.int64)
-    rows[~is_fresh] = np.arange(len(kept_keys))
-    rows[is_fresh] = len(kept_keys) + np.arange(len(fresh_keys))
-    return both.iloc[rows].reset_index(drop=True)
+    return np.flatnonzero(~is_fresh), at
 
 
 def read_canonical(conn: sa.Connection, table: sa.Table, tenant_id: str, columns: list[str], narrow: pd.DataFrame,
-                   max_share: float, share_values: bool) -> tuple[pd.DataFrame, dict]:
-    """The tenant's rows of ``columns`` (what ``read_tenant_frame`` returns, in any row order), and
-    how they were read. ``narrow`` = the tenant's (source, source_id, content_hash) rows, just read."""
+                   max_share: float, share_values: bool, order=None) -> tuple[pd.DataFrame, dict]:
+    """The tenant's rows of ``columns`` (the rows and column types ``read_tenant_frame`` returns),
+    in key order when ``order`` (a function putting a frame in key order) is given, and how they
+    were read. ``narrow`` = the tenant's (source, source_id, content_hash) rows, just read."""
     snapshot = load(tenant_id, columns)
     info = {"snapshot": "none" if snapshot is None else "used", "read_rows": len(narrow)}
     if snapshot is not None:
-        last = snapshot.frame()
-        last_keys, keys = _keys(last), _keys(narrow)
-        pos = last_keys.get_indexer(keys)
+        last_keys, last_hashes, last_rows = snapshot.last()
+        keys = _keys(narrow)
+        if len(keys) == len(last_keys) and (keys == last_keys).all():  # no record added or removed
+            pos = np.arange(len(keys))
+        else:
+            pos = pd.Index(last_keys).get_indexer(keys)
         known = pos >= 0
         stale = ~known
-        stale[known] = (last["content_hash"].to_numpy(dtype=object)[pos[known]]
-                        != narrow["content_hash"].to_numpy(dtype=object)[known])
+        stale[known] = last_hashes[pos[known]] != narrow["content_hash"].to_numpy(dtype=object)[known]
         if stale.sum() <= max_share * max(len(narrow), 1):
             fresh = read_tenant_keys(conn, table, tenant_id, KEY, list(zip(
                 narrow["source"].to_numpy(dtype=object)[stale].tolist(),
                 narrow["source_id"].to_numpy(dtype=object)[stale].tolist())), columns)
-            frame = _as_read(_merged(last, last_keys, np.sort(pos[~stale]), fresh))
-            info.update(snapshot="used", read_rows=len(fresh), saved=save(tenant_id, columns, frame, snapshot))
+            frame, info["saved"] = _assemble(tenant_id, columns, snapshot, last_keys, last_rows,
+                                             np.sort(pos[~stale]), fresh)
+            info.update(snapshot="used", read_rows=len(fresh))
             return frame, info
         info["snapshot"] = "too_many_changes"
     frame = read_tenant_frame(conn, table, tenant_id, columns, share_values=share_values)
-    info["saved"] = save(tenant_id, columns, frame, None)
+    if order is not None:
+        frame = order(frame).reset_index(drop=True)
+    info["saved"] = _save_base(tenant_id, columns, frame, _keys(frame))
     return frame, info
+
+
+def _assemble(tenant_id: str, columns: list[str], snapshot: Snapshot, last_keys: np.ndarray, last_rows: np.ndarray,
+              kept: np.ndarray, fresh: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The rows of this run (the ``kept`` rows of the last run plus ``fresh`` ones, in key order)
+    with one concatenation and one take, stored as changes to the base (or as a new base)."""
+    n_base, n_changed = len(snapshot.base), len(snapshot.changed)
+    fresh_keys = _keys(fresh) if len(fresh) else np.zeros(0, object)
+    by_key = np.argsort(fresh_keys, kind="stable")
+    fresh, fresh_keys = fresh.iloc[by_key], fresh_keys[by_key]
+    union_rows = np.concatenate([last_rows[kept], n_base + n_changed + np.arange(len(fresh))])
+    union_keys = np.concatenate([last_keys[kept], fresh_keys])
+    placed = _in_order(last_keys[kept], fresh_keys)
+    rows = np.empty(len(union_rows), dtype=np.int64)
+    if placed is None:
+        rows = np.arange(len(union_rows))
+    else:
+        rows[placed[0]] = np.arange(len(kept))
+        rows[placed[1]] = len(kept) + np.arange(len(fresh))
+    union_rows, union_keys = union_rows[rows], union_keys[rows]
+    parts = [p for p in (snapshot.base, snapshot.changed, fresh) if len(p)]
+    union = pd.concat(parts, ignore_index=True) if len(parts) > 1 else snapshot.base
+    frame = _as_read(union.take(union_rows).reset_index(drop=True))
+    from_base = union_rows < n_base
+    superseded = np.ones(n_base, bool)
+    superseded[union_rows[from_base]] = False
+    superseded = np.flatnonzero(superseded)
+    new_rows = np.flatnonzero(~from_base)
+    if max(len(new_rows), len(superseded)) <= REBASE_SHARE * max(n_base, 1):
+        _dump(_path(tenant_id, "changes"), {"base_id": snapshot.base_id, "superseded": superseded,
+                                            "changed": frame.iloc[new_rows].reset_index(drop=True)})
+        return frame, "changes"
+    return frame, _save_base(tenant_id, columns, frame, union_keys)

@@ -5,10 +5,17 @@ for the golden tables it was computed with, so it is stored with a fingerprint o
 ``golden_resolution`` stages it next to the staged tables, ``golden_contacts`` promotes it when the
 publish commits, and a cache whose fingerprint differs from the published xref is ignored (a
 correct full run follows). A missing or unreadable cache only costs speed, never correctness.
+
+The large tables of the cache (the golden rows and the reported pairs) are ``PatchedFrame``s: an
+incremental run keeps their base and adds its change. Their bases are stored apart, one file each,
+written once: a 1%-changed run then writes its change and the small arrays, not the whole tables
+again (most of the cache's 13 s dump at 1M records). Base files that the promoted cache no longer
+uses are removed when it is promoted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -16,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from crm_pipelines import settings
+from crm_pipelines.core.golden.patched import PatchedFrame
 
 
 def fingerprint(xref: pd.DataFrame) -> str:
@@ -32,11 +40,57 @@ def _path(tenant_id: str, staged: bool) -> Path:
     return settings.data_dir() / "golden_cache" / f"{tenant_id}{'.staged' if staged else ''}.pkl"
 
 
+def _base_path(tenant_id: str, base_id: str) -> Path:
+    return settings.data_dir() / "golden_cache" / f"{tenant_id}.base-{base_id}.pkl"
+
+
+def _bases_path(tenant_id: str, staged: bool) -> Path:
+    """The base ids a cache file uses (read without unpickling the cache)."""
+    return _path(tenant_id, staged).with_suffix(".bases.json")
+
+
+def _dump_atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        write(handle)
+    os.replace(tmp, path)
+
+
+class _CachePickler(pickle.Pickler):
+    """Pickles the cache with each PatchedFrame base as a reference to its own file."""
+
+    def __init__(self, handle, bases: dict[int, str]):
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._bases = bases
+
+    def persistent_id(self, obj):
+        base_id = self._bases.get(id(obj))
+        return ("base", base_id) if base_id is not None else None
+
+
+class _CacheUnpickler(pickle.Unpickler):
+    def __init__(self, handle, tenant_id: str):
+        super().__init__(handle)
+        self._tenant_id = tenant_id
+
+    def persistent_load(self, pid):
+        kind, base_id = pid
+        if kind != "base":
+            raise pickle.UnpicklingError(f"unknown reference {kind!r}")
+        with _base_path(self._tenant_id, base_id).open("rb") as handle:  # a missing base: OSError, no cache
+            return pickle.load(handle)
+
+
+def _patched(cache: object) -> list[PatchedFrame]:
+    return [v for v in vars(cache).values() if isinstance(v, PatchedFrame)] if hasattr(cache, "__dict__") else []
+
+
 def load(tenant_id: str, published_xref: pd.DataFrame) -> object | None:
     try:
         with _path(tenant_id, staged=False).open("rb") as handle:
-            stored_fingerprint, cache = pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError):
+            stored_fingerprint, cache = _CacheUnpickler(handle, tenant_id).load()
+    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError, TypeError):
         return None
     return cache if stored_fingerprint == fingerprint(published_xref) else None
 
@@ -45,18 +99,41 @@ def stage(tenant_id: str, xref: pd.DataFrame, cache: object | None) -> None:
     path = _path(tenant_id, staged=True)
     if cache is None:
         path.unlink(missing_ok=True)
+        _bases_path(tenant_id, staged=True).unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump((fingerprint(xref), cache), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    bases = {}
+    for frame in _patched(cache):
+        bases[id(frame.base)] = frame.base_id
+        base_path = _base_path(tenant_id, frame.base_id)
+        if not base_path.exists():  # written once; an incremental run's cache shares its base
+            _dump_atomic(base_path, lambda handle, base=frame.base: pickle.dump(base, handle, pickle.HIGHEST_PROTOCOL))
+    _dump_atomic(_bases_path(tenant_id, staged=True), lambda handle: handle.write(json.dumps(sorted(bases.values())).encode()))
+    _dump_atomic(path, lambda handle: _CachePickler(handle, bases).dump((fingerprint(xref), cache)))
 
 
 def promote(tenant_id: str) -> None:
-    """After the publish committed: the staged cache becomes the one the next run reads."""
+    """After the publish committed: the staged cache becomes the one the next run reads, and base
+    files that it does not use are removed."""
     staged = _path(tenant_id, staged=True)
     if staged.exists():
         os.replace(staged, _path(tenant_id, staged=False))
+        bases = _bases_path(tenant_id, staged=True)
+        if bases.exists():
+            os.replace(bases, _bases_path(tenant_id, staged=False))
     else:
         _path(tenant_id, staged=False).unlink(missing_ok=True)
+        _bases_path(tenant_id, staged=False).unlink(missing_ok=True)
+    _remove_unused_bases(tenant_id)
+
+
+def _remove_unused_bases(tenant_id: str) -> None:
+    used: set[str] = set()
+    for staged in (False, True):  # a staged cache may use a base too (its publish is still to come)
+        try:
+            used.update(json.loads(_bases_path(tenant_id, staged).read_text()))
+        except (OSError, ValueError):
+            pass
+    folder = settings.data_dir() / "golden_cache"
+    for base in folder.glob(f"{tenant_id}.base-*.pkl"):
+        if base.name[len(tenant_id) + len(".base-"):-len(".pkl")] not in used:
+            base.unlink(missing_ok=True)

@@ -132,7 +132,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         # rows unchanged since the last run come from its snapshot; only the others are read in full
         contacts, read_info = canonical_snapshot.read_canonical(
             conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS, narrow, config.incremental_max_changed,
-            share_values=not _few_changes(narrow["content_hash"], cache, config))
+            share_values=not _few_changes(narrow["content_hash"], cache, config), order=in_key_order)
         # a cache that matches the published xref was published with these golden rows: no re-read
         published_golden = getattr(cache, "golden_contacts", None)
         if published_golden is None:

@@ -39,7 +39,8 @@ def tenant(engine) -> str:
 def _read(engine, tenant: str, max_share: float = 0.05):
     with engine.connect() as conn:
         narrow = read_tenant_frame(conn, TABLE, tenant, canonical_snapshot.NARROW)
-        frame, info = canonical_snapshot.read_canonical(conn, TABLE, tenant, CANONICAL_COLUMNS, narrow, max_share, False)
+        frame, info = canonical_snapshot.read_canonical(conn, TABLE, tenant, CANONICAL_COLUMNS, narrow, max_share, False,
+                                                        order=in_key_order)
         full = read_tenant_frame(conn, TABLE, tenant, CANONICAL_COLUMNS)
     return frame, info, full
 
@@ -67,10 +68,11 @@ def test_only_changed_rows_are_read_and_the_rows_equal_a_full_read(engine, tenan
     _same_rows(first, full)
 
     ids = full["source_id"].tolist()
-    added = full.iloc[[3]].assign(source_id="zz-new-record", content_hash="new-record")
+    added = pd.concat([full.iloc[[3]].assign(source_id="zz-new-record", content_hash="new-record"),  # last key
+                       full.iloc[[100]].assign(source_id=ids[100] + "-b", content_hash="between")])  # a key between
     _edit(engine, tenant, moved=[ids[10], ids[20]], removed=[ids[30]], added=added)
     second, info, full = _read(engine, tenant)
-    assert info == {"snapshot": "used", "read_rows": 3, "saved": "changes"}
+    assert info == {"snapshot": "used", "read_rows": 4, "saved": "changes"}
     _same_rows(second, full)
     assert in_key_order(second) is second  # fresh rows were put in key order, no sort needed
     assert (second.loc[second["source_id"] == ids[10], "city"] == "Neustadt").all()
@@ -120,8 +122,8 @@ def test_an_unusable_snapshot_means_a_full_read(engine, tenant, damage):
     elif damage == "missing_base":
         base.unlink()
     else:
-        canonical_snapshot.save(tenant, ["source", "source_id", "content_hash"], pd.DataFrame(
-            {"source": ["x"], "source_id": ["1"], "content_hash": ["h"]}), None)
+        other = pd.DataFrame({"source": ["x"], "source_id": ["1"], "content_hash": ["h"]})
+        canonical_snapshot._save_base(tenant, list(other.columns), other, canonical_snapshot._keys(other))
     _edit(engine, tenant, moved=[], removed=[], added=None)
     frame, info, full = _read(engine, tenant)
     assert info["snapshot"] == "none" and info["read_rows"] == len(full) and info["saved"] == "base"

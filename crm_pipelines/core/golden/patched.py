@@ -11,6 +11,8 @@ has grown past a quarter of its base is folded into a new base, so the overhead 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -21,8 +23,9 @@ class PatchedFrame:
     """Rows = ``base[keep]`` followed by ``added``; all three are read-only once built."""
 
     def __init__(self, base: pd.DataFrame, keep: np.ndarray | None = None, added: pd.DataFrame | None = None,
-                 indexes: dict | None = None):
+                 indexes: dict | None = None, base_id: str | None = None):
         self.base = base
+        self.base_id = base_id or os.urandom(8).hex()  # names the base for whoever stores it apart (the cache)
         self.keep = keep  # None: every base row is current
         self.added = added if added is not None else base.iloc[:0]
         self._frame: pd.DataFrame | None = None if keep is not None or len(self.added) else base
@@ -112,7 +115,8 @@ class PatchedFrame:
         still = ~drop[n_base:]
         parts = [a for a in (self.added if still.all() else self.added[still], new_rows[list(self.columns)]) if len(a)]
         added = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else self.base.iloc[:0])
-        out = PatchedFrame(self.base, None if keep.all() else keep, added.reset_index(drop=True), self._indexes)
+        out = PatchedFrame(self.base, None if keep.all() else keep, added.reset_index(drop=True), self._indexes,
+                           self.base_id)
         dropped = len(self.base) - int(np.count_nonzero(keep))
         if max(len(out.added), dropped) > COMPACT_SHARE * max(len(self.base), 1):
             return PatchedFrame(out.frame())

@@ -199,7 +199,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
                        frame["source_id"].to_numpy(dtype=object), frame["content_hash"].to_numpy(dtype=object), params,
                        blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats, sp.inverse, comp_out[0], labels,
                        override_set(keys_arr, ov), sp.i[sel], sp.j[sel], is_review, pair_pats,
-                       golden_contacts.reset_index(drop=True), pairs)
+                       PatchedFrame(golden_contacts.reset_index(drop=True)), PatchedFrame(pairs))
     return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
                       cache, patterns)
 
