@@ -98,15 +98,19 @@ def _save_base(tenant_id: str, columns: list[str], frame: pd.DataFrame, keys: np
     return "base"
 
 
-def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
-    """The column types a full read would give these values (the driver's rows become a DataFrame
-    by inference): a column of text and missing values is ``str``, a column with no value at all is
-    ``object`` holding None. A merge can differ: an all-missing column of the fresh rows is
-    ``object``, and ``str`` + ``object`` concatenates to ``object``."""
+def _as_read(frame: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """``frame`` (the rows of ``parts``: the base, then small frames) with the column types a full
+    read would give its values (the driver's rows become a DataFrame by inference): a column of text
+    and missing values is ``str``, a column with no value at all is ``object`` holding None. Only
+    the columns where the small frames can make a difference are looked at: a base column without
+    any value (``object``) that now has one, and a text column that now has no value at all."""
+    base, small = parts[0], parts[1:]
     out = {}
     for name in frame.columns:
         col = frame[name]
-        if col.dtype == object:
+        if base[name].dtype == object and col.dtype == object:
+            if not any(p[name].notna().any() for p in small):
+                continue
             inferred = pd.Series(col.to_numpy(dtype=object), dtype=None)
             if inferred.dtype != object:
                 out[name] = inferred.to_numpy() if not isinstance(inferred.dtype, pd.StringDtype) else inferred.array
@@ -115,6 +119,14 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(col.dtype, pd.StringDtype) and len(col) and not col.notna().any():
             out[name] = np.full(len(col), None, dtype=object)
     return frame.assign(**out) if out else frame
+
+
+def _like(part: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """A small frame with the base's text columns as text (an all-missing column of a few rows is
+    ``object``; concatenated with text it would make the whole column ``object``)."""
+    cast = {c: base[c].dtype for c in part.columns
+            if isinstance(base[c].dtype, pd.StringDtype) and part[c].dtype != base[c].dtype}
+    return part.astype(cast) if cast else part
 
 
 def _in_order(kept_keys: np.ndarray, fresh_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -179,9 +191,9 @@ def _assemble(tenant_id: str, columns: list[str], snapshot: Snapshot, last_keys:
         rows[placed[0]] = np.arange(len(kept))
         rows[placed[1]] = len(kept) + np.arange(len(fresh))
     union_rows, union_keys = union_rows[rows], union_keys[rows]
-    parts = [p for p in (snapshot.base, snapshot.changed, fresh) if len(p)]
+    parts = [snapshot.base, *(_like(p, snapshot.base) for p in (snapshot.changed, fresh) if len(p))]
     union = pd.concat(parts, ignore_index=True) if len(parts) > 1 else snapshot.base
-    frame = _as_read(union.take(union_rows).reset_index(drop=True))
+    frame = _as_read(union.take(union_rows).reset_index(drop=True), parts)
     from_base = union_rows < n_base
     superseded = np.ones(n_base, bool)
     superseded[union_rows[from_base]] = False

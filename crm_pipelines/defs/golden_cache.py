@@ -15,6 +15,7 @@ uses are removed when it is promoted.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pickle
@@ -57,39 +58,34 @@ def _dump_atomic(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-class _CachePickler(pickle.Pickler):
-    """Pickles the cache with each PatchedFrame base as a reference to its own file."""
-
-    def __init__(self, handle, bases: dict[int, str]):
-        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self._bases = bases
-
-    def persistent_id(self, obj):
-        base_id = self._bases.get(id(obj))
-        return ("base", base_id) if base_id is not None else None
+def _patched(cache: object) -> dict[str, PatchedFrame]:
+    return {k: v for k, v in vars(cache).items() if isinstance(v, PatchedFrame)} if hasattr(cache, "__dict__") else {}
 
 
-class _CacheUnpickler(pickle.Unpickler):
-    def __init__(self, handle, tenant_id: str):
-        super().__init__(handle)
-        self._tenant_id = tenant_id
-
-    def persistent_load(self, pid):
-        kind, base_id = pid
-        if kind != "base":
-            raise pickle.UnpicklingError(f"unknown reference {kind!r}")
-        with _base_path(self._tenant_id, base_id).open("rb") as handle:  # a missing base: OSError, no cache
-            return pickle.load(handle)
+def _without_bases(cache: object) -> object:
+    """A shallow copy of the cache whose PatchedFrames do not carry their base (stored apart)."""
+    patched = _patched(cache)
+    if not patched:
+        return cache
+    out = copy.copy(cache)
+    for name, frame in patched.items():
+        setattr(out, name, frame.detached())
+    return out
 
 
-def _patched(cache: object) -> list[PatchedFrame]:
-    return [v for v in vars(cache).values() if isinstance(v, PatchedFrame)] if hasattr(cache, "__dict__") else []
+def _with_bases(tenant_id: str, cache: object) -> object:
+    for frame in _patched(cache).values():
+        if frame.base is None:
+            with _base_path(tenant_id, frame.base_id).open("rb") as handle:  # a missing base: OSError, no cache
+                frame.attach(pickle.load(handle))
+    return cache
 
 
 def load(tenant_id: str, published_xref: pd.DataFrame) -> object | None:
     try:
         with _path(tenant_id, staged=False).open("rb") as handle:
-            stored_fingerprint, cache = _CacheUnpickler(handle, tenant_id).load()
+            stored_fingerprint, cache = pickle.load(handle)
+        cache = _with_bases(tenant_id, cache)
     except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError, TypeError):
         return None
     return cache if stored_fingerprint == fingerprint(published_xref) else None
@@ -101,14 +97,15 @@ def stage(tenant_id: str, xref: pd.DataFrame, cache: object | None) -> None:
         path.unlink(missing_ok=True)
         _bases_path(tenant_id, staged=True).unlink(missing_ok=True)
         return
-    bases = {}
-    for frame in _patched(cache):
-        bases[id(frame.base)] = frame.base_id
+    bases = set()
+    for frame in _patched(cache).values():
+        bases.add(frame.base_id)
         base_path = _base_path(tenant_id, frame.base_id)
         if not base_path.exists():  # written once; an incremental run's cache shares its base
             _dump_atomic(base_path, lambda handle, base=frame.base: pickle.dump(base, handle, pickle.HIGHEST_PROTOCOL))
-    _dump_atomic(_bases_path(tenant_id, staged=True), lambda handle: handle.write(json.dumps(sorted(bases.values())).encode()))
-    _dump_atomic(path, lambda handle: _CachePickler(handle, bases).dump((fingerprint(xref), cache)))
+    _dump_atomic(_bases_path(tenant_id, staged=True), lambda handle: handle.write(json.dumps(sorted(bases)).encode()))
+    stored = (fingerprint(xref), _without_bases(cache))
+    _dump_atomic(path, lambda handle: pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def promote(tenant_id: str) -> None:

@@ -55,7 +55,8 @@ def _edit(engine, tenant: str, moved: list[str], removed: list[str], added: pd.D
     with engine.begin() as conn:
         for k, sid in enumerate(moved):  # what build_canonical writes for a changed draft: new values, new hash
             conn.execute(TABLE.update().where(t.tenant_id == tenant, t.source_id == sid).values(
-                city="Neustadt", city_key="neustadt", content_hash=f"moved{k}-{sid}"))
+                city="Neustadt", city_key="neustadt", content_hash=f"moved{k}-{sid}",
+                job_title="Prokurist"))  # a column no other row has a value in: its type changes
         if removed:
             conn.execute(TABLE.delete().where(t.tenant_id == tenant, t.source_id.in_(removed)))
         if added is not None:
@@ -76,6 +77,7 @@ def test_only_changed_rows_are_read_and_the_rows_equal_a_full_read(engine, tenan
     _same_rows(second, full)
     assert in_key_order(second) is second  # fresh rows were put in key order, no sort needed
     assert (second.loc[second["source_id"] == ids[10], "city"] == "Neustadt").all()
+    assert first["job_title"].dtype == object and isinstance(second["job_title"].dtype, pd.StringDtype)
 
     _edit(engine, tenant, moved=[ids[40]], removed=[ids[50]])  # changes since the base accumulate
     third, info, full = _read(engine, tenant)

@@ -130,6 +130,18 @@ class PatchedFrame:
                            else kept.reset_index(drop=True))
         return self._frame
 
+    def detached(self) -> "PatchedFrame":
+        """A copy without its base (``base_id`` names it): what a store pickles when it keeps the
+        base apart. ``attach`` gives the base back."""
+        out = PatchedFrame.__new__(PatchedFrame)
+        out.__dict__.update(self.__dict__, base=None, _frame=None, _indexes={})
+        return out
+
+    def attach(self, base: pd.DataFrame) -> "PatchedFrame":
+        self.base = base
+        self._frame = base if self.keep is None and not len(self.added) else None
+        return self
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_frame"] = None if self.keep is not None or len(self.added) else True  # built again on demand
