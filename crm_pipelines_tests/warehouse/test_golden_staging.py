@@ -175,7 +175,8 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
 
 
 def test_reading_with_shared_values_gives_the_same_frame(engine):
-    """share_values only makes equal text values one object: same values, same dtypes."""
+    """share_values only lays text values out as a frame built in memory (equal values one object,
+    each column's strings made again in column order): same values, same dtypes."""
     from crm_pipelines.core.canonical import CANONICAL_COLUMNS, normalize_drafts
     from crm_pipelines.core.synth import generate
     from crm_pipelines.warehouse.frames import insert_frame
