@@ -109,7 +109,7 @@ def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: Matc
     if len(i) == 0:
         return np.zeros((0, 10), np.int8), np.zeros(0, np.int8)
     involved = sorted_unique(np.concatenate([i, j]))
-    cols = Columns(frame.iloc[involved])
+    cols = Columns.of_rows(frame, involved)
     return compare_pairs(cols, np.searchsorted(involved, i), np.searchsorted(involved, j), config)
 
 
@@ -151,7 +151,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     chg = np.flatnonzero(changed)
 
     # blocking: keep unchanged records' key values, add the changed ones, re-pair touched blocks
-    sub = Columns(frame.iloc[chg])
+    sub = Columns.of_rows(frame, chg)
     blocks, ti, tj = {}, [], []
     cap = config.max_block_size
     for name, fn in BLOCKING_KEYS.items():
@@ -257,7 +257,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     # affected record has both ends affected, so the pairs touching A decide them
     onA = np.flatnonzero(affected[sp.i])
     method, prob = _link_method(n, labels, SimpleNamespace(i=sp.i[onA], j=sp.j[onA], prob=sp.prob[onA]), strong[onA], mi, mj, A)
-    fA = frame.iloc[A].reset_index(drop=True)
+    fA = pd.DataFrame({c: frame[c].to_numpy(dtype=object)[A] for c in ("source", "source_id")})  # what build_xref reads
     xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp)
     px = previous.xref
     cols = {}

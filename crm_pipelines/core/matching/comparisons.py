@@ -44,6 +44,17 @@ class Columns:
         self._lengths: dict[str, np.ndarray] = {}
         self._multi: dict[str, np.ndarray] = {}
 
+    @classmethod
+    def of_rows(cls, frame: pd.DataFrame, rows: np.ndarray) -> "Columns":
+        """``Columns(frame.iloc[rows])`` without copying the frame's other columns (an incremental
+        run compares a few thousand records of a million)."""
+        out = cls.__new__(cls)
+        out.n = len(rows)
+        out.text = {c: _text(frame[c], rows) for c in TEXT_COLUMNS}
+        out.vat_valid = frame["vat_valid"].to_numpy(bool)[rows]
+        out._lengths, out._multi = {}, {}
+        return out
+
     def lengths(self, col: str) -> np.ndarray:
         """Length of each record's value (0 for null), worked out once per column: a pair looks
         its two records up instead of measuring the same strings again for every pair."""
@@ -62,8 +73,10 @@ class Columns:
         return self.n
 
 
-def _text(col: pd.Series) -> np.ndarray:
-    arr = col.to_numpy(dtype=object, copy=True)
+def _text(col: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
+    arr = col.to_numpy(dtype=object, copy=rows is None)
+    if rows is not None:
+        arr = arr[rows]  # a new array
     arr[pd.isna(arr)] = ""
     return arr
 
