@@ -39,3 +39,19 @@ def stable_rank(values) -> np.ndarray:
     order = np.fromiter(sorted(range(len(values)), key=values.__getitem__), dtype=np.int64, count=len(values))
     rank[order] = np.arange(len(values), dtype=np.int64)
     return rank
+
+
+def merged_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.argsort(np.concatenate([a, b]), kind="stable")`` in linear time when ``a`` and ``b`` are
+    each sorted (an incremental run's carried pair codes and its new ones): a sort of 1.3M codes
+    cost 0.1 s of a 2 s run. Falls back to the sort otherwise."""
+    a, b = np.asarray(a), np.asarray(b)
+    if (len(a) > 1 and not bool((a[1:] >= a[:-1]).all())) or (len(b) > 1 and not bool((b[1:] >= b[:-1]).all())):
+        return np.argsort(np.concatenate([a, b]), kind="stable")
+    at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # where each value of b ends up
+    order = np.empty(len(a) + len(b), dtype=np.int64)
+    from_b = np.zeros(len(order), dtype=bool)
+    from_b[at] = True
+    order[at] = len(a) + np.arange(len(b))
+    order[~from_b] = np.arange(len(a))
+    return order

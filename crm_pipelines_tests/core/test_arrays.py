@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipelines.core.arrays import isin_codes, sorted_unique, stable_rank
+from crm_pipelines.core.arrays import isin_codes, merged_order, sorted_unique, stable_rank
 
 
 @pytest.mark.parametrize("values", [[], [5], [3, 3, 3], [9, -1, 4, 9, 0, -1], list(range(10, 0, -1))])
@@ -38,3 +38,14 @@ def test_stable_rank_orders_like_a_sorting_factorize_and_breaks_ties_by_position
     assert rank[1] < rank[5] and rank[0] < rank[2]  # equal values: the earlier row first
     codes = pd.factorize(np.asarray(values, dtype=object), sort=True)[0]
     assert np.array_equal(np.lexsort((rank,)), np.lexsort((codes,)))  # a stable lexsort: same order
+
+
+@pytest.mark.parametrize("sizes", [(0, 0), (5, 0), (0, 5), (1000, 37), (37, 1000)])
+def test_merged_order_is_the_stable_sort_of_two_sorted_arrays(sizes):
+    rng = np.random.default_rng(sum(sizes))
+    a = np.sort(rng.integers(0, 300, sizes[0]))
+    b = np.sort(rng.integers(0, 300, sizes[1]))  # with values equal to some of a: a's come first
+    expected = np.argsort(np.concatenate([a, b]), kind="stable")
+    np.testing.assert_array_equal(merged_order(a, b), expected)
+    unsorted = a[::-1].copy()  # not sorted: the plain stable sort
+    np.testing.assert_array_equal(merged_order(unsorted, b), np.argsort(np.concatenate([unsorted, b]), kind="stable"))

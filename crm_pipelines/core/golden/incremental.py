@@ -32,7 +32,7 @@ from ..matching.comparisons import Columns
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
-from ..arrays import isin_codes, sorted_unique
+from ..arrays import isin_codes, merged_order, sorted_unique
 from .ids import GoldenState, assign_ids, resolve_series
 from .patched import PatchedFrame
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
@@ -188,7 +188,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     t0, c0 = time.perf_counter(), time.process_time()
     nl, nv = _sub_compare(frame, new_codes // n, new_codes % n, config)
     allc = np.concatenate([old_codes, new_codes])
-    order = np.argsort(allc, kind="stable")
+    order = merged_order(old_codes, new_codes)  # both sorted: merged, not sorted again
     allc = allc[order]
     levels = np.concatenate([cache.levels[keep], nl])[order]
     veto = np.concatenate([cache.veto[keep], nv])[order]
