@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from crm_pipelines.warehouse.engine import ensure_schema, make_engine
+
 PG_ADMIN_URL = os.environ.get("CRM_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
@@ -70,3 +72,12 @@ def warehouse_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def engine(warehouse_url):
+    """A schema-ready warehouse engine, once on SQLite and once on PostgreSQL."""
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()

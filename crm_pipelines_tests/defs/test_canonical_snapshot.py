@@ -12,18 +12,9 @@ from crm_pipelines.core.synth import generate
 from crm_pipelines.defs import canonical_snapshot
 from crm_pipelines.defs.golden_logic import in_key_order
 from crm_pipelines.warehouse import golden_tables as gt
-from crm_pipelines.warehouse.engine import ensure_schema, make_engine
 from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
 
 TABLE = gt.canonical_contacts
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    engine = make_engine(warehouse_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
