@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from crm_pipelines import settings
+from crm_pipelines.core.arrays import merged_order
+from crm_pipelines.defs import golden_cache
 from crm_pipelines.warehouse.frames import read_tenant_frame, read_tenant_keys
 
 KEY = ["source", "source_id"]
@@ -37,22 +38,18 @@ VERSION = 2
 
 
 def _path(tenant_id: str, part: str) -> Path:
-    return settings.data_dir() / "golden_cache" / f"{tenant_id}.canonical-{part}.pkl"
+    return golden_cache.folder() / f"{tenant_id}.canonical-{part}.pkl"
 
 
 def _dump(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    golden_cache.dump_atomic(path, lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _load(path: Path):
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError):
+    except golden_cache.UNREADABLE:
         return None
 
 
@@ -129,17 +126,6 @@ def _like(part: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     return part.astype(cast) if cast else part
 
 
-def _in_order(kept_keys: np.ndarray, fresh_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Positions of the kept rows and of the (key-sorted) fresh rows in their merged key order, or
-    None when the kept rows are not in key order."""
-    if len(kept_keys) > 1 and not (kept_keys[1:] > kept_keys[:-1]).all():
-        return None
-    at = np.searchsorted(kept_keys, fresh_keys) + np.arange(len(fresh_keys))
-    is_fresh = np.zeros(len(kept_keys) + len(fresh_keys), bool)
-    is_fresh[at] = True
-    return np.flatnonzero(~is_fresh), at
-
-
 def read_canonical(conn: sa.Connection, table: sa.Table, tenant_id: str, columns: list[str], narrow: pd.DataFrame,
                    max_share: float, share_values: bool, order=None) -> tuple[pd.DataFrame, dict]:
     """The tenant's rows of ``columns`` (the rows and column types ``read_tenant_frame`` returns),
@@ -183,13 +169,7 @@ def _assemble(tenant_id: str, columns: list[str], snapshot: Snapshot, last_keys:
     fresh, fresh_keys = fresh.iloc[by_key], fresh_keys[by_key]
     union_rows = np.concatenate([last_rows[kept], n_base + n_changed + np.arange(len(fresh))])
     union_keys = np.concatenate([last_keys[kept], fresh_keys])
-    placed = _in_order(last_keys[kept], fresh_keys)
-    rows = np.empty(len(union_rows), dtype=np.int64)
-    if placed is None:
-        rows = np.arange(len(union_rows))
-    else:
-        rows[placed[0]] = np.arange(len(kept))
-        rows[placed[1]] = len(kept) + np.arange(len(fresh))
+    rows = merged_order(last_keys[kept], fresh_keys)  # the kept rows are in key order: a merge, no sort
     union_rows, union_keys = union_rows[rows], union_keys[rows]
     parts = [snapshot.base, *(_like(p, snapshot.base) for p in (snapshot.changed, fresh) if len(p))]
     union = pd.concat(parts, ignore_index=True) if len(parts) > 1 else snapshot.base

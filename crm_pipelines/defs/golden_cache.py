@@ -37,12 +37,21 @@ def fingerprint(xref: pd.DataFrame) -> str:
     return f"{len(keys)}:{int(hashed.sum()) & 0xFFFFFFFFFFFFFFFF:x}"
 
 
+# what reading a damaged, truncated or outdated pickle raises: the file is then treated as absent
+UNREADABLE = (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError, TypeError)
+
+
+def folder() -> Path:
+    """Where the per-tenant caches live (beside the data)."""
+    return settings.data_dir() / "golden_cache"
+
+
 def _path(tenant_id: str, staged: bool) -> Path:
-    return settings.data_dir() / "golden_cache" / f"{tenant_id}{'.staged' if staged else ''}.pkl"
+    return folder() / f"{tenant_id}{'.staged' if staged else ''}.pkl"
 
 
 def _base_path(tenant_id: str, base_id: str) -> Path:
-    return settings.data_dir() / "golden_cache" / f"{tenant_id}.base-{base_id}.pkl"
+    return folder() / f"{tenant_id}.base-{base_id}.pkl"
 
 
 def _bases_path(tenant_id: str, staged: bool) -> Path:
@@ -50,7 +59,8 @@ def _bases_path(tenant_id: str, staged: bool) -> Path:
     return _path(tenant_id, staged).with_suffix(".bases.json")
 
 
-def _dump_atomic(path: Path, write) -> None:
+def dump_atomic(path: Path, write) -> None:
+    """``write(handle)`` into a temporary file that then replaces ``path``: readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as handle:
@@ -86,7 +96,7 @@ def load(tenant_id: str, published_xref: pd.DataFrame) -> object | None:
         with _path(tenant_id, staged=False).open("rb") as handle:
             stored_fingerprint, cache = pickle.load(handle)
         cache = _with_bases(tenant_id, cache)
-    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError, TypeError):
+    except UNREADABLE:
         return None
     return cache if stored_fingerprint == fingerprint(published_xref) else None
 
@@ -102,10 +112,10 @@ def stage(tenant_id: str, xref: pd.DataFrame, cache: object | None) -> None:
         bases.add(frame.base_id)
         base_path = _base_path(tenant_id, frame.base_id)
         if not base_path.exists():  # written once; an incremental run's cache shares its base
-            _dump_atomic(base_path, lambda handle, base=frame.base: pickle.dump(base, handle, pickle.HIGHEST_PROTOCOL))
-    _dump_atomic(_bases_path(tenant_id, staged=True), lambda handle: handle.write(json.dumps(sorted(bases)).encode()))
+            dump_atomic(base_path, lambda handle, base=frame.base: pickle.dump(base, handle, pickle.HIGHEST_PROTOCOL))
+    dump_atomic(_bases_path(tenant_id, staged=True), lambda handle: handle.write(json.dumps(sorted(bases)).encode()))
     stored = (fingerprint(xref), _without_bases(cache))
-    _dump_atomic(path, lambda handle: pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL))
+    dump_atomic(path, lambda handle: pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def promote(tenant_id: str) -> None:
@@ -130,7 +140,6 @@ def _remove_unused_bases(tenant_id: str) -> None:
             used.update(json.loads(_bases_path(tenant_id, staged).read_text()))
         except (OSError, ValueError):
             pass
-    folder = settings.data_dir() / "golden_cache"
-    for base in folder.glob(f"{tenant_id}.base-*.pkl"):
+    for base in folder().glob(f"{tenant_id}.base-*.pkl"):
         if base.name[len(tenant_id) + len(".base-"):-len(".pkl")] not in used:
             base.unlink(missing_ok=True)

@@ -58,18 +58,23 @@ def read_tenant_keys(conn: sa.Connection, table: sa.Table, tenant_id: str, key_c
     lookups through the key's index), with ``columns`` (default: all)."""
     cols = [table.c[c] for c in columns] if columns else list(table.c)
     names, rows = [c.name for c in cols], []
+    for a, bs in _key_batches(key_columns, keys):
+        names, part = _fetch(conn, sa.select(*cols).where(
+            table.c.tenant_id == tenant_id, table.c[key_columns[0]] == a, table.c[key_columns[1]].in_(bs)))
+        rows.extend(part)
+    return _frame_of(conn, names, cols, rows, False)
+
+
+def _key_batches(key_columns: Sequence[str], keys: Iterable[tuple], size: int = 900):
+    """Two-column keys as (first value, up to ``size`` second values): one indexed statement each."""
     if len(key_columns) != 2:
         raise ValueError("only two-column keys are supported")
     by_first: dict = {}
     for a, b in keys:
         by_first.setdefault(a, []).append(b)
     for a, bs in by_first.items():
-        for start in range(0, len(bs), 900):
-            names, part = _fetch(conn, sa.select(*cols).where(
-                table.c.tenant_id == tenant_id, table.c[key_columns[0]] == a,
-                table.c[key_columns[1]].in_(bs[start:start + 900])))
-            rows.extend(part)
-    return _frame_of(conn, names, cols, rows, False)
+        for start in range(0, len(bs), size):
+            yield a, bs[start:start + size]
 
 
 def _shared(values: list) -> list:
@@ -244,16 +249,6 @@ def insert_records(conn: sa.Connection, table: sa.Table, records: list[dict]) ->
 def delete_keys(conn: sa.Connection, table: sa.Table, tenant_id: str, key_columns: Sequence[str],
                 keys: Iterable[tuple]) -> None:
     """Delete the tenant's rows whose ``key_columns`` equal one of ``keys`` (batched)."""
-    keys = list(keys)
-    if not keys:
-        return
-    if len(key_columns) == 2:
-        by_first: dict = {}
-        for a, b in keys:
-            by_first.setdefault(a, []).append(b)
-        for a, bs in by_first.items():
-            for start in range(0, len(bs), 900):
-                conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c[key_columns[0]] == a,
-                                                  table.c[key_columns[1]].in_(bs[start:start + 900])))
-        return
-    raise ValueError("only two-column keys are supported")
+    for a, bs in _key_batches(key_columns, keys):
+        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c[key_columns[0]] == a,
+                                          table.c[key_columns[1]].in_(bs)))
