@@ -118,3 +118,26 @@ def test_leaving_part_that_minted_the_old_id_gets_a_salted_new_id(base_people):
         second = resolve(base_people + [a, b, c, d], previous=previous, overrides=ov, now=LATER)
         assert gid(second, "lexware", "s4") == gid(second, "ms365", "s2") == gid(second, "monday", "s3") == old
         assert gid(second, "hero", "s1") == mint_id(tenant, "hero|s1", 1) != old
+
+
+def test_state_of_a_patched_golden_table_looks_up_its_current_rows():
+    """created_at, content hash and updated_at per id come from the current rows of an incremental
+    run's patched golden table (a dropped row is not found; its id falls back to the xref), 
+    values as text, exactly as from the same table as a plain DataFrame."""
+    import numpy as np
+
+    from crm_pipelines.core.golden.patched import PatchedFrame
+
+    base = pd.DataFrame({"golden_id": ["G1", "G2", "G3"], "created_at": ["2024-01-01", "2024-01-02", "2024-01-03"],
+                         "content_hash": ["h1", "h2", "h3"], "updated_at": ["u1", "u2", "u3"]})
+    added = pd.DataFrame({"golden_id": ["G4"], "created_at": ["2024-02-04"], "content_hash": ["h4"], "updated_at": ["u4"]})
+    patched = PatchedFrame.of(base).patch(np.array([False, False, True]), added)  # G3 left
+    xref = pd.DataFrame({"tenant_id": "t", "source": "hero", "source_id": ["1", "2", "3"], "golden_id": ["G1", "G2", "G3"],
+                         "link_method": "new", "match_probability": 1.0, "linked_at": ["2023-05-01", "2023-05-02", "2023-05-03"]})
+    asked = ["G1", "G2", "G3", "G4", "G9"]
+    for golden in (patched, patched.frame()):
+        state = GoldenState.from_tables(xref, None, golden)
+        assert state.created_at.lookup(asked, "?").tolist() == ["2024-01-01", "2024-01-02", "2023-05-03", "2024-02-04", "?"]
+        assert state.golden_hashes.lookup(asked).tolist() == ["h1", "h2", None, "h4", None]
+        assert state.updated_at.lookup(asked, "-").tolist() == ["u1", "u2", "-", "u4", "-"]
+        assert len(state.golden_hashes) == 3

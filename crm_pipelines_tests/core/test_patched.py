@@ -57,6 +57,23 @@ def test_isin_and_take_address_the_current_rows():
     pd.testing.assert_frame_equal(current.take(rows), expected.iloc[rows].reset_index(drop=True))
 
 
+def test_lookup_answers_from_the_current_rows_through_the_shared_index():
+    base = _table(50)
+    drop = np.zeros(50, bool)
+    drop[[3, 4]] = True
+    replaced = _table(1, start=4).assign(score=99.0)  # G00004 dropped, then added again with a new score
+    current = PatchedFrame.of(base).patch(drop, pd.concat([replaced, _table(2, start=800)], ignore_index=True))
+    expected = current.frame().set_index("golden_id")["score"]
+    asked = ["G00003", "G00004", "G00801", "G00049", "G77777"]
+    values, found = current.lookup("golden_id", "score", asked)
+    assert found.tolist() == [False, True, True, True, False]
+    assert values.tolist() == [None, 99.0, expected["G00801"], expected["G00049"], None]
+    later = current.patch(np.zeros(len(current), bool), _table(1, start=900))  # the next run's patch
+    assert later._indexes["golden_id"] is current._indexes["golden_id"]  # the index built once, shared
+    with pytest.raises(ValueError, match="not distinct"):
+        current.lookup("name", "score", ["name 1"])
+
+
 def test_pickling_keeps_the_patch_and_drops_built_state(monkeypatch):
     monkeypatch.setattr(patched, "COMPACT_SHARE", 0.5)
     current = PatchedFrame.of(_table(40)).patch(np.arange(40) % 9 == 0, _table(4, start=700))

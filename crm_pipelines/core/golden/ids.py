@@ -43,6 +43,17 @@ class IdLookup:
         self._shared = same_ids_as  # lookups over the same ids share one hash index
         self._own_index: pd.Index | None = None
         self._fallback, self._fallback_lookup = fallback, None
+        self._table: tuple[PatchedFrame, str, bool] | None = None
+
+    @classmethod
+    def of_column(cls, golden: PatchedFrame, column: str, text: bool = False,
+                  fallback: "Callable[[], IdLookup] | None" = None) -> "IdLookup":
+        """golden id → ``column`` of a golden table, looked up through the table's own id index (no
+        copy of its ids and values; the index is the one the incremental run's patch uses too, built
+        once instead of once more per lookup). ``text``: values as strings, as ``_text`` makes them."""
+        out = cls(fallback=fallback)
+        out._table = (golden, column, text)
+        return out
 
     @property
     def _index(self) -> pd.Index:
@@ -53,7 +64,7 @@ class IdLookup:
         return self._own_index
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._table[0]) if self._table is not None else len(self.ids)
 
     def lookup(self, ids, default=None) -> np.ndarray:
         """The value per id of ``ids`` (``default`` where unknown)."""
@@ -61,7 +72,13 @@ class IdLookup:
         out = np.full(len(ids), default, dtype=object)
         if len(ids) == 0:
             return out
-        if len(self.ids):
+        if self._table is not None:
+            golden, column, text = self._table
+            values, hit = golden.lookup("golden_id", column, ids)
+            if text and hit.any():
+                values[hit] = _text(values[hit])
+            out[hit] = values[hit]
+        elif len(self.ids):
             pos = self._index.get_indexer(ids)
             hit = pos >= 0
             out[hit] = self.values[pos[hit]]
@@ -112,13 +129,12 @@ class GoldenState:
         aliases = aliases if aliases is not None else pd.DataFrame(columns=ALIAS_COLUMNS)
         have_gc = golden_contacts is not None and len(golden_contacts) > 0
         gc = PatchedFrame.of(golden_contacts) if have_gc else None  # a DataFrame, or an incremental run's patched one
-        gids = gc.column("golden_id") if have_gc else np.zeros(0, object)
-        fallback = (lambda: _earliest_links(xref, gids)) if len(xref) else None
-        created = IdLookup(gids, _text(gc.column("created_at")) if have_gc else (), fallback)
+        fallback = (lambda: _earliest_links(xref, gc.column("golden_id") if have_gc else ())) if len(xref) else None
+        created = IdLookup.of_column(gc, "created_at", True, fallback) if have_gc else IdLookup(fallback=fallback)
         hashes, updated = IdLookup(), IdLookup()
         if have_gc and "content_hash" in gc.columns:
-            hashes = IdLookup(gids, gc.column("content_hash"), same_ids_as=created)
-            updated = IdLookup(gids, _text(gc.column("updated_at")), same_ids_as=created)
+            hashes = IdLookup.of_column(gc, "content_hash")
+            updated = IdLookup.of_column(gc, "updated_at", True)
         # copy-on-write (pandas 3): selecting the columns shares the data, and nothing here modifies it
         return cls(xref[XREF_COLUMNS], aliases[ALIAS_COLUMNS], created, hashes, updated, cache)
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from ..config import MatchConfig
 from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
@@ -102,6 +103,15 @@ def override_set(keys: np.ndarray, ov: dict) -> frozenset:
 
 def _codes(i, j, n):
     return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
+
+
+def _like(column: pd.Series, values: np.ndarray):
+    """``values`` (a new array) as a column of the type of ``column`` when that is a text column and
+    ``values`` are text: the type is taken over, not inferred again (0.1 s for the xref at 1M
+    records); anything else is inferred as before."""
+    if isinstance(column.dtype, pd.StringDtype) and infer_dtype(values, skipna=True) == "string":
+        return pd.Series(values, dtype=column.dtype, copy=False)
+    return values
 
 
 def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: MatchConfig):
@@ -271,8 +281,8 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
             arr = np.empty(n, dtype=kind)
             arr[rest] = px[c].to_numpy(dtype=kind)[prev_pos[rest]]
         arr[A] = xA[c].to_numpy(dtype=kind)
-        cols[c] = arr
-    xref = pd.DataFrame({"tenant_id": tenant_id, **cols}, columns=XREF_COLUMNS)
+        cols[c] = _like(px[c], arr)
+    xref = pd.DataFrame({"tenant_id": tenant_id, **cols}, columns=XREF_COLUMNS, copy=False)
 
     # survivorship: affected clusters, plus clusters whose parent record sits in an affected cluster
     surv_rows = affected.copy()

@@ -76,6 +76,32 @@ class PatchedFrame:
             found |= pd.Series(values).isin(self.added[name].to_numpy(dtype=object)).to_numpy()
         return found
 
+    def lookup(self, name: str, column: str, values) -> tuple[np.ndarray, np.ndarray]:
+        """Per value of ``values``: the ``column`` of the current row whose ``name`` equals it (None
+        where there is none), and whether there is one. ``name`` holds distinct values (an id); it is
+        looked up through the base's index (the one ``has`` and ``isin`` use) and one of the added rows."""
+        values = np.asarray(list(values), dtype=object)
+        out, found = np.full(len(values), None, dtype=object), np.zeros(len(values), bool)
+        if not len(values):
+            return out, found
+        index = self._index(name)
+        if not index.is_unique:
+            raise ValueError(f"lookup by {name!r}: its values are not distinct")
+        pos = index.get_indexer(values)
+        found = pos >= 0
+        if self.keep is not None:
+            found[found] = self.keep[pos[found]]
+        out[found] = self.base[column].to_numpy(dtype=object)[pos[found]]
+        if len(self.added):
+            added = self.__dict__.setdefault("_added_indexes", {})
+            if name not in added:
+                added[name] = pd.Index(self.added[name].to_numpy(dtype=object))
+            apos = added[name].get_indexer(values)
+            hit = apos >= 0
+            out[hit] = self.added[column].to_numpy(dtype=object)[apos[hit]]
+            found |= hit
+        return out, found
+
     def isin(self, name: str, values) -> np.ndarray:
         """Mask over the current rows: the value of column ``name`` is one of ``values``. A column
         whose base values are distinct (an id) is looked up through an index of the base, built once
@@ -134,7 +160,7 @@ class PatchedFrame:
         """A copy without its base (``base_id`` names it): what a store pickles when it keeps the
         base apart. ``attach`` gives the base back."""
         out = PatchedFrame.__new__(PatchedFrame)
-        out.__dict__.update(self.__dict__, base=None, _frame=None, _indexes={})
+        out.__dict__.update(self.__dict__, base=None, _frame=None, _indexes={}, _added_indexes={})
         return out
 
     def attach(self, base: pd.DataFrame) -> "PatchedFrame":
@@ -145,7 +171,7 @@ class PatchedFrame:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_frame"] = None if self.keep is not None or len(self.added) else True  # built again on demand
-        state["_indexes"] = {}
+        state["_indexes"], state["_added_indexes"] = {}, {}
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -66,8 +66,7 @@ class _BuiltOnRead:
     def __get__(self, obj, objtype=None):
         if obj is None:
             return self
-        value = obj.__dict__[self.slot] = materialized(self.raw(obj))
-        return value
+        return materialized(self.raw(obj))  # a PatchedFrame keeps the frame it built
 
     def __set__(self, obj, value) -> None:
         obj.__dict__[self.slot] = value
@@ -200,7 +199,8 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
                        blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats, sp.inverse, comp_out[0], labels,
                        override_set(keys_arr, ov), sp.i[sel], sp.j[sel], is_review, pair_pats,
                        PatchedFrame(golden_contacts.reset_index(drop=True)), PatchedFrame(pairs))
-    return Resolution(golden_contacts.reset_index(drop=True), xref, aliases, history, pairs, review, params, stats, timings,
+    # the golden rows as the cache holds them: the next run's state and its patch share one id index
+    return Resolution(cache.golden_contacts, xref, aliases, history, pairs, review, params, stats, timings,
                       cache, patterns)
 
 
