@@ -2,8 +2,10 @@
 notices failed asset checks and failed runs and posts one message per new failure, and one
 "resolved" when the same check (or job, for the same tenant) passes again.
 
-The sensor walks the event log with a storage-id cursor (check evaluations, run failures and run
-successes), so every tick reads only what happened since the previous one. Open failures and
+The sensor walks the runs that finished (failed, succeeded or were canceled) with a storage-id cursor,
+and reads the asset-check evaluations of each such run (``fetch_run_status_changes`` and
+``get_records_for_run``: no deprecated event-log query), so every tick reads only what happened
+since the previous one, and a check's result is reported once its run is over. Open failures and
 unsent messages live in the cursor; a Slack outage delays messages, it does not lose them.
 """
 
@@ -45,65 +47,69 @@ def _value(metadata: dict, name: str) -> str:
     return "" if value is None else str(getattr(value, "value", value))
 
 
-def _check_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list[Observation], dict, int | None, bool]:
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=PAGE, ascending=True)
-    observations, details = [], {}
+def _check_alerts(instance: dg.DagsterInstance, run_id: str) -> list[tuple[int, str, Alert, bool]]:
+    """The asset-check evaluations of one finished run: (storage id, key, alert, failed) each."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    out = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         tenant = evaluation.partition or _value(evaluation.metadata, "tenant") or "-"
         key = f"check|{evaluation.asset_key.to_user_string()}|{evaluation.check_name}|{tenant}"
-        observations.append(Observation(key, not evaluation.passed))
-        details[key] = (record.storage_id, key, Alert(
+        out.append((record.storage_id, key, Alert(
             kind="check_failed" if not evaluation.passed else "check_resolved", tenant=tenant,
             subject=f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}",
             severity=evaluation.severity.value, summary=evaluation.description or "",
-            what_to_look_at=_value(evaluation.metadata, "what_to_look_at"), run_id=record.run_id))
-    last = records[-1].storage_id if records else after
-    return observations, details, last, len(records) == PAGE
+            what_to_look_at=_value(evaluation.metadata, "what_to_look_at"), run_id=run_id), not evaluation.passed))
+    return out
 
 
-def _run_alerts(instance: dg.DagsterInstance, after: int | None) -> tuple[list, dict, int | None, bool]:
+def _finished_runs(instance: dg.DagsterInstance, after: int | None) -> tuple[list[tuple[int, str, Alert, bool]], int | None, bool]:
+    """Runs that finished after storage id ``after`` (a page of them, oldest first): the check
+    evaluations of each, then the run itself (a canceled run only reports its checks). Returns
+    (items, storage id of the last run read, whether more runs follow)."""
     records = []
-    for event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS):
+    for event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_CANCELED):
         records += instance.fetch_run_status_changes(
             dg.RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after),
             limit=PAGE, ascending=True).records
     records.sort(key=lambda r: r.storage_id)
     records = records[:PAGE]
-    observations, details = [], {}
+    items = []
     for record in records:
         run = instance.get_run_by_id(record.run_id)
-        if run is None:
+        if run is None:  # deleted since
+            continue
+        items += _check_alerts(instance, record.run_id)
+        event_type = record.event_log_entry.dagster_event.event_type
+        if event_type == dg.DagsterEventType.RUN_CANCELED:
             continue
         tenant = run.tags.get(TAG_TENANT) or run.tags.get("dagster/partition") or "-"
-        failed = record.event_log_entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
-        key = f"run|{run.job_name}|{tenant}"
+        failed = event_type == dg.DagsterEventType.RUN_FAILURE
         message = (record.event_log_entry.dagster_event.message or "") if failed else ""
-        observations.append(Observation(key, failed))
-        details[key] = (record.storage_id, key, Alert(
+        items.append((record.storage_id, f"run|{run.job_name}|{tenant}", Alert(
             kind="run_failed" if failed else "run_resolved", tenant=tenant, subject=f"job {run.job_name}",
             summary=message[:300], run_id=record.run_id,
-            what_to_look_at="the failed step's error in the run's logs" if failed else ""))
+            what_to_look_at="the failed step's error in the run's logs" if failed else ""), failed))
     last = records[-1].storage_id if records else after
-    return observations, details, last, len(records) == PAGE
+    return items, last, len(records) == PAGE
 
 
 def evaluate_alerts(instance: dg.DagsterInstance, cursor: str | None, slack: SlackResource,
                     log=None) -> tuple[str, list[str]]:
     """One tick: returns (new cursor, texts posted or logged). Pure enough to unit-test with an instance."""
-    state = json.loads(cursor) if cursor else {"checks": None, "runs": None, "open": {}, "pending": []}
+    state = json.loads(cursor) if cursor else {"runs": None, "open": {}, "pending": []}
+    state.pop("checks", None)  # a cursor of the version that read check evaluations apart from their runs
     first = cursor is None
     open_failures: dict[str, str] = state["open"]
     alerts: list[tuple[int, str, Alert]] = []
     started = time.monotonic()
-    for name, reader in (("checks", _check_alerts), ("runs", _run_alerts)):
-        more = True
-        while more and time.monotonic() - started < TICK_BUDGET_SECONDS:
-            observations, details, state[name], more = reader(instance, state[name])
-            new, resolved = transitions(open_failures, observations)
-            alerts += [details[k] for k in new + resolved]
+    more = True
+    while more and time.monotonic() - started < TICK_BUDGET_SECONDS:
+        items, state["runs"], more = _finished_runs(instance, state["runs"])
+        for sid, key, alert, failed in items:  # each transition with the evaluation that made it
+            new, resolved = transitions(open_failures, [Observation(key, failed)])
+            if new or resolved:
+                alerts.append((sid, key, alert))
     alerts.sort(key=lambda item: item[0])
     if first:  # history: only what is still failing now, once each
         latest = {key: (sid, key, alert) for sid, key, alert in alerts}
