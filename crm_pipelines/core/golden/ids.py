@@ -143,11 +143,17 @@ class GoldenState:
 
     def resolve(self, golden_id: str) -> str:
         """Follow alias chains to the surviving id (an unknown id resolves to itself)."""
-        amap, seen = self.alias_map(), set()
-        while golden_id in amap and golden_id not in seen:
-            seen.add(golden_id)
-            golden_id = amap[golden_id]
-        return golden_id
+        return follow_alias(golden_id, self.alias_map())
+
+
+def follow_alias(golden_id: str, amap: dict[str, str]) -> str:
+    """``golden_id`` followed through ``amap`` (alias → id) to the surviving id; a cycle stops at
+    its first repeated id."""
+    seen = set()
+    while golden_id in amap and golden_id not in seen:
+        seen.add(golden_id)
+        golden_id = amap[golden_id]
+    return golden_id
 
 
 def resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:

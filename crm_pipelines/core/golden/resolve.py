@@ -21,7 +21,7 @@ from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
 from ..arrays import isin_codes, sorted_unique
-from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, resolve_series
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, follow_alias, resolve_series
 from .patched import PatchedFrame, materialized
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
 from .survivorship import survive
@@ -280,14 +280,6 @@ def _source_sets(sources: pd.Series, codes: np.ndarray, n_groups: int) -> np.nda
     return text[inv.reshape(-1)]
 
 
-def _follow(gid: str, amap: dict[str, str]) -> str:
-    seen = set()
-    while gid in amap and gid not in seen:
-        seen.add(gid)
-        gid = amap[gid]
-    return gid
-
-
 def _merge_aliases(previous: GoldenState | None, new_aliases: pd.DataFrame, golden: np.ndarray) -> pd.DataFrame:
     """Previous aliases (re-pointed to their final id) plus this run's merges."""
     frames = [a for a in ((previous.aliases if previous else None), new_aliases) if a is not None and len(a)]
@@ -295,6 +287,6 @@ def _merge_aliases(previous: GoldenState | None, new_aliases: pd.DataFrame, gold
         return pd.DataFrame(columns=ALIAS_COLUMNS)
     allal = pd.concat(frames, ignore_index=True).drop_duplicates("alias_id", keep="last")
     amap = dict(zip(allal["alias_id"], allal["golden_id"]))
-    allal["golden_id"] = [_follow(g, amap) for g in allal["golden_id"]]
+    allal["golden_id"] = [follow_alias(g, amap) for g in allal["golden_id"]]
     live = set(golden.tolist())
     return allal[~allal["alias_id"].isin(live)][ALIAS_COLUMNS].reset_index(drop=True)
