@@ -22,3 +22,57 @@ def test_any_row_order_gives_the_same_golden_tables():
     ra = resolve_tenant(a, None, None, MatchConfig(), NOW)
     rb = resolve_tenant(b, None, None, MatchConfig(), NOW)
     assert ra.xref.equals(rb.xref) and ra.golden_contacts.equals(rb.golden_contacts)
+
+
+def _move(frame, tenant, rows, step):
+    """The records at ``rows`` moved to another city, with a new content hash (as a source update)."""
+    values = {"city": f"Neustadt {step}", "city_key": f"neustadt {step}", "street": None, "street_key": "",
+              "house_number": None}
+    out = frame.copy()
+    for column, value in values.items():
+        out.loc[rows, column] = value
+    out.loc[rows, "content_hash"] = [f"moved{step}-{k}" for k in range(len(rows))]
+    return out, [{"t": tenant, "s": s, "i": i, "h": h, **values}
+                 for s, i, h in zip(out.loc[rows, "source"], out.loc[rows, "source_id"], out.loc[rows, "content_hash"])]
+
+
+def test_chained_incremental_runs_keep_the_ids_of_the_in_memory_chain(engine):
+    """Pipeline runs after delta publishes (PostgreSQL then returns the published xref in heap order,
+    not key order) give every record the golden id that the same chain of runs gives in memory."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from crm_pipelines.defs.golden_logic import build_golden, publish_golden
+    from crm_pipelines.warehouse import golden_tables as gt
+    from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
+
+    contacts = in_key_order(normalize_drafts([d for batch, _ in generate(2500, seed=5) for d in batch]).contacts)
+    tenant = str(contacts["tenant_id"].iloc[0])
+    with engine.begin() as conn:
+        insert_frame(conn, gt.canonical_contacts, contacts)
+    table = gt.canonical_contacts
+    update = table.update().where(table.c.tenant_id == sa.bindparam("t"), table.c.source == sa.bindparam("s"),
+                                  table.c.source_id == sa.bindparam("i")).values(
+        city=sa.bindparam("city"), city_key=sa.bindparam("city_key"), street=sa.bindparam("street"),
+        street_key=sa.bindparam("street_key"), house_number=sa.bindparam("house_number"), content_hash=sa.bindparam("h"))
+    memory, modes = None, []
+    for step in range(4):
+        now = NOW + dt.timedelta(days=step)
+        if step:
+            rows = np.sort(np.random.default_rng(step).choice(len(contacts), len(contacts) // 40, replace=False))
+            contacts, params = _move(contacts, tenant, rows, step)
+            with engine.begin() as conn:
+                conn.execute(update, params)
+        result = build_golden(engine, tenant, None, now)
+        publish_golden(engine, tenant)
+        modes.append(result.stats["mode"])
+        memory = resolve_tenant(contacts, memory.state() if memory is not None else None, None, MatchConfig(), now)
+    assert modes == ["full", "incremental", "incremental", "incremental"]
+    assert memory.stats["mode"] == "incremental"
+    with engine.connect() as conn:
+        published = in_key_order(read_tenant_frame(conn, gt.golden_contact_xref, tenant))
+    expected = memory.xref
+    assert published["source_id"].tolist() == expected["source_id"].tolist()
+    assert published["golden_id"].tolist() == expected["golden_id"].tolist()
+    assert published["linked_at"].astype(str).tolist() == expected["linked_at"].astype(str).tolist()

@@ -19,7 +19,7 @@ added or removed. Then:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -105,6 +105,24 @@ def _codes(i, j, n):
     return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
 
 
+def _aligned(previous: GoldenState, cache: MatchCache) -> GoldenState | None:
+    """``previous`` with its xref rows in the order of the cache's records (positions below index
+    both), or None when the two hold different records. A database returns the published xref in
+    its own order: PostgreSQL in heap order, which a delta publish changes."""
+    src = previous.xref["source"].to_numpy(dtype=object)
+    sid = previous.xref["source_id"].to_numpy(dtype=object)
+    if bool((src == cache.sources).all()) and bool((sid == cache.source_ids).all()):
+        return previous  # the usual case: the previous run's own xref, or rows read in key order
+    keys = (pd.Series(src).astype(str) + "|" + pd.Series(sid).astype(str)).to_numpy(dtype=object)
+    index = pd.Index(keys)
+    if not index.is_unique:
+        return None
+    pos = index.get_indexer(cache.keys)
+    if (pos < 0).any():
+        return None
+    return replace(previous, xref=previous.xref.iloc[pos].reset_index(drop=True))
+
+
 def _like(column: pd.Series, values: np.ndarray):
     """``values`` (a new array) as a column of the type of ``column`` when that is a text column and
     ``values`` are text: the type is taken over, not inferred again (0.1 s for the xref at 1M
@@ -130,6 +148,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
 
     if (getattr(cache, "version", None) != CACHE_VERSION or cache.tenant_id != tenant_id
             or cache.config != config_key(config) or len(previous.xref) != len(cache.keys)):
+        return None, None, "cache_mismatch"
+    previous = _aligned(previous, cache)
+    if previous is None:
         return None, None, "cache_mismatch"
     n, n_prev = len(frame), len(cache.keys)
     same_order = n == n_prev and bool((keys == cache.keys).all())  # the usual case
