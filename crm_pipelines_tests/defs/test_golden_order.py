@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from crm_pipelines.core.canonical import normalize_drafts
 from crm_pipelines.core.config import MatchConfig
@@ -48,6 +49,8 @@ def test_chained_incremental_runs_keep_the_ids_of_the_in_memory_chain(engine):
     from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
 
     contacts = in_key_order(normalize_drafts([d for batch, _ in generate(2500, seed=5) for d in batch]).contacts)
+    extra = normalize_drafts([d for batch, _ in generate(40, seed=6) for d in batch]).contacts
+    extra = extra.assign(source_id="new-" + extra["source_id"].astype(str))
     tenant = str(contacts["tenant_id"].iloc[0])
     with engine.begin() as conn:
         insert_frame(conn, gt.canonical_contacts, contacts)
@@ -60,10 +63,18 @@ def test_chained_incremental_runs_keep_the_ids_of_the_in_memory_chain(engine):
     for step in range(4):
         now = NOW + dt.timedelta(days=step)
         if step:
-            rows = np.sort(np.random.default_rng(step).choice(len(contacts), len(contacts) // 40, replace=False))
+            rows = np.sort(np.random.default_rng(step).choice(len(contacts), len(contacts) // (40 if step != 2 else 80), replace=False))
             contacts, params = _move(contacts, tenant, rows, step)
             with engine.begin() as conn:
                 conn.execute(update, params)
+        if step == 2:  # records deleted at their source, and new ones
+            gone = contacts.iloc[7::197]
+            arriving = extra.iloc[:30].assign(tenant_id=tenant)
+            contacts = in_key_order(pd.concat([contacts.drop(index=gone.index), arriving], ignore_index=True))
+            with engine.begin() as conn:
+                conn.execute(table.delete().where(table.c.tenant_id == tenant, sa.tuple_(table.c.source, table.c.source_id).in_(
+                    list(zip(gone["source"], gone["source_id"])))))
+                insert_frame(conn, gt.canonical_contacts, arriving)
         result = build_golden(engine, tenant, None, now)
         publish_golden(engine, tenant)
         modes.append(result.stats["mode"])
