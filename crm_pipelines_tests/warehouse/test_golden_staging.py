@@ -347,3 +347,19 @@ def test_postgresql_statistics_are_refreshed_after_a_full_publish_not_after_a_de
             assert estimated(conn) == len(first.xref)  # not analyzed again
     finally:
         engine.dispose()
+
+
+def test_large_columns_are_laid_out_by_how_distinct_they_are():
+    """A large, nearly distinct text column is made again value by value (no count of its distinct
+    values); a repeating one shares one object per value; a non-text column is left as it is."""
+    from crm_pipelines.warehouse.frames import _shared
+
+    n = 20_000
+    distinct = ["".join(["mail", str(k), "@example.de"]) if k % 10 else None for k in range(n)]
+    repeating = ["".join(["city", str(k % 50)]) for k in range(n)]
+    numbers = list(range(n))
+    out = _shared(distinct)
+    assert out == distinct and all(a is not b for a, b in zip(out, distinct) if a is not None)
+    out = _shared(repeating)
+    assert out == repeating and len({id(v) for v in out}) == 50
+    assert _shared(numbers) is numbers
