@@ -18,6 +18,7 @@ import pandas as pd
 from crm_pipelines.core.canonical import normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.draft import ContactDraft
+from crm_pipelines.core.golden.order import in_key_order
 from crm_pipelines.core.golden.resolve import resolve_tenant
 
 FIELDS = ("first_name", "last_name", "full_name", "company_name", "email", "phone", "street", "house_number",
@@ -60,7 +61,8 @@ def dedupe(df: pd.DataFrame, id_col: str, mapping: dict[str, str], source_col: s
     """Return (one row per input record with cluster_id/match_probability/link_method, rejects)."""
     drafts = to_drafts(df, id_col, mapping, source_col, tenant)
     norm = normalize_drafts(drafts)
-    res = resolve_tenant(norm.contacts, None, None, config or MatchConfig(), datetime.now(timezone.utc))
+    # in key order: the same records in another row order get the same clusters
+    res = resolve_tenant(in_key_order(norm.contacts), None, None, config or MatchConfig(), datetime.now(timezone.utc))
     links = res.xref[["source", "source_id", "golden_id", "match_probability", "link_method"]].rename(
         columns={"golden_id": "cluster_id"})
     keys = pd.DataFrame({"source": [d.source for d in drafts], "source_id": [d.source_id for d in drafts]})

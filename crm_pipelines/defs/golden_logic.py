@@ -13,13 +13,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from crm_pipelines.core.canonical import CANONICAL_COLUMNS, content_hash, normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.ids import GoldenState
+from crm_pipelines.core.golden.order import in_key_order
 from crm_pipelines.core.golden.incremental import CACHE_VERSION, config_key
 from crm_pipelines.defs import canonical_snapshot, golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
@@ -98,21 +98,6 @@ def _empty_resolution() -> Resolution:
                       aliases=empty(gt.golden_aliases), link_history=empty(gt.golden_link_history),
                       pairs=empty(gt.match_pairs), review_queue=empty(gt.match_review_queue),
                       patterns=empty(gt.match_patterns))
-
-
-def in_key_order(contacts: pd.DataFrame) -> pd.DataFrame:
-    """The records ordered by (source, source_id), compared as Python strings. The matcher breaks
-    a few ties by row position (about 10 contested clusters in 100k), so the same records must come
-    in the same order whatever the database returns (SQLite returns key order, PostgreSQL heap order
-    or its collation's); already ordered rows (SQLite) cost one vectorized check."""
-    if len(contacts) < 2:
-        return contacts
-    src = contacts["source"].astype(str).to_numpy(dtype=object)
-    sid = contacts["source_id"].astype(str).to_numpy(dtype=object)
-    ordered = (src[1:] > src[:-1]) | ((src[1:] == src[:-1]) & (sid[1:] > sid[:-1]))
-    if ordered.all():
-        return contacts
-    return contacts.iloc[np.lexsort((sid, src))].reset_index(drop=True)
 
 
 def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None,

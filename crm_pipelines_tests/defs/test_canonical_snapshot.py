@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from crm_pipelines.core.canonical import CANONICAL_COLUMNS, normalize_drafts
 from crm_pipelines.core.synth import generate
 from crm_pipelines.defs import canonical_snapshot
-from crm_pipelines.defs.golden_logic import in_key_order
+from crm_pipelines.core.golden.order import in_key_order
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
 

@@ -9,7 +9,7 @@ from crm_pipelines.core.canonical import normalize_drafts
 from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.resolve import resolve_tenant
 from crm_pipelines.core.synth import generate
-from crm_pipelines.defs.golden_logic import in_key_order
+from crm_pipelines.core.golden.order import in_key_order
 
 from ..core.conftest import NOW
 
