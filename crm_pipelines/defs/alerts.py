@@ -47,7 +47,10 @@ def _value(metadata: dict, name: str) -> str:
     return "" if value is None else str(getattr(value, "value", value))
 
 
-def _check_alerts(instance: dg.DagsterInstance, run_id: str) -> list[tuple[int, str, Alert, bool]]:
+Item = tuple[int, str, Alert, bool]  # storage id, failure key, alert, failed
+
+
+def _check_alerts(instance: dg.DagsterInstance, run_id: str) -> list[Item]:
     """The asset-check evaluations of one finished run: (storage id, key, alert, failed) each."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     out = []
@@ -63,12 +66,13 @@ def _check_alerts(instance: dg.DagsterInstance, run_id: str) -> list[tuple[int, 
     return out
 
 
-def _finished_runs(instance: dg.DagsterInstance, after: int | None) -> tuple[list[tuple[int, str, Alert, bool]], int | None, bool]:
+def _finished_runs(instance: dg.DagsterInstance, after: int | None) -> tuple[list[Item], int | None, bool]:
     """Runs that finished after storage id ``after`` (a page of them, oldest first): the check
     evaluations of each, then the run itself (a canceled run only reports its checks). Returns
     (items, storage id of the last run read, whether more runs follow)."""
     records = []
-    for event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_CANCELED):
+    finished = (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_CANCELED)
+    for event_type in finished:
         records += instance.fetch_run_status_changes(
             dg.RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after),
             limit=PAGE, ascending=True).records
