@@ -27,6 +27,12 @@ XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", 
 ALIAS_COLUMNS = ["tenant_id", "alias_id", "golden_id", "merged_at"]
 
 
+def record_keys(sources, source_ids) -> np.ndarray:
+    """One "source|source_id" text key per record."""
+    return (pd.Series(sources).astype(str) + "|"
+            + pd.Series(source_ids).astype(str)).to_numpy(dtype=object)
+
+
 def mint_id(tenant_id: str, member_key: str, salt: int = 0) -> str:
     text = f"{tenant_id}\x1f{member_key}" + (f"\x1f{salt}" if salt else "")
     return "G" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
@@ -36,11 +42,9 @@ class IdLookup:
     """golden id → value from two aligned arrays, looked up a batch at a time: no Python dict of
     every id is built (a large tenant has millions; a run asks for the ids it touches)."""
 
-    def __init__(self, ids=(), values=(), fallback: "Callable[[], IdLookup] | None" = None,
-                 same_ids_as: "IdLookup | None" = None):
+    def __init__(self, ids=(), values=(), fallback: "Callable[[], IdLookup] | None" = None):
         self.ids = np.asarray(ids, dtype=object)
         self.values = np.asarray(values, dtype=object)
-        self._shared = same_ids_as  # lookups over the same ids share one hash index
         self._own_index: pd.Index | None = None
         self._fallback, self._fallback_lookup = fallback, None
         self._table: tuple[PatchedFrame, str, bool] | None = None
@@ -57,8 +61,6 @@ class IdLookup:
 
     @property
     def _index(self) -> pd.Index:
-        if self._shared is not None:
-            return self._shared._index
         if self._own_index is None:
             self._own_index = pd.Index(self.ids)
         return self._own_index

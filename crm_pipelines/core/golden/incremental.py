@@ -34,7 +34,7 @@ from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_wei
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from ..arrays import isin_codes, merged_order, sorted_unique
-from .ids import GoldenState, assign_ids, resolve_series
+from .ids import GoldenState, assign_ids, record_keys, resolve_series
 from .patched import PatchedFrame
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
 
@@ -113,8 +113,7 @@ def _aligned(previous: GoldenState, cache: MatchCache) -> GoldenState | None:
     sid = previous.xref["source_id"].to_numpy(dtype=object)
     if bool((src == cache.sources).all()) and bool((sid == cache.source_ids).all()):
         return previous  # the usual case: the previous run's own xref, or rows read in key order
-    keys = (pd.Series(src).astype(str) + "|" + pd.Series(sid).astype(str)).to_numpy(dtype=object)
-    index = pd.Index(keys)
+    index = pd.Index(record_keys(src, sid))
     if not index.is_unique:
         return None
     pos = index.get_indexer(cache.keys)

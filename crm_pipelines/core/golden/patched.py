@@ -62,16 +62,21 @@ class PatchedFrame:
             index = self._indexes[name] = pd.Index(self.base[name].to_numpy(dtype=object))
         return index
 
-    def has(self, name: str, values) -> np.ndarray:
-        """Mask over ``values``: the value occurs in column ``name`` of a current row."""
-        values = np.asarray(list(values), dtype=object)
-        index = self._index(name)
-        if not index.is_unique:
-            return pd.Series(values).isin(self.column(name)).to_numpy()
-        pos = index.get_indexer(values)
+    def _in_base(self, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in the base, whether that base row is current) per value of ``values``, through
+        the base's index of a column of distinct values."""
+        pos = self._index(name).get_indexer(values)
         found = pos >= 0
         if self.keep is not None:
             found[found] = self.keep[pos[found]]
+        return pos, found
+
+    def has(self, name: str, values) -> np.ndarray:
+        """Mask over ``values``: the value occurs in column ``name`` of a current row."""
+        values = np.asarray(list(values), dtype=object)
+        if not self._index(name).is_unique:
+            return pd.Series(values).isin(self.column(name)).to_numpy()
+        _, found = self._in_base(name, values)
         if len(self.added):
             found |= pd.Series(values).isin(self.added[name].to_numpy(dtype=object)).to_numpy()
         return found
@@ -84,13 +89,9 @@ class PatchedFrame:
         out, found = np.full(len(values), None, dtype=object), np.zeros(len(values), bool)
         if not len(values):
             return out, found
-        index = self._index(name)
-        if not index.is_unique:
+        if not self._index(name).is_unique:
             raise ValueError(f"lookup by {name!r}: its values are not distinct")
-        pos = index.get_indexer(values)
-        found = pos >= 0
-        if self.keep is not None:
-            found[found] = self.keep[pos[found]]
+        pos, found = self._in_base(name, values)
         out[found] = self.base[column].to_numpy(dtype=object)[pos[found]]
         if len(self.added):
             added = self.__dict__.setdefault("_added_indexes", {})

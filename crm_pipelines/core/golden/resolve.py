@@ -21,7 +21,7 @@ from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
 from ..arrays import isin_codes, sorted_unique
-from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, follow_alias, resolve_series
+from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, follow_alias, record_keys, resolve_series
 from .patched import PatchedFrame, materialized
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
 from .survivorship import survive
@@ -121,7 +121,7 @@ def _active_records(contacts: pd.DataFrame, cache) -> tuple[pd.DataFrame, np.nda
             and (src == cached).all() and (sid == cache.source_ids).all()):
         keys = cache.keys
     else:
-        keys = (pd.Series(src).astype(str) + "|" + pd.Series(sid).astype(str)).to_numpy(dtype=object)
+        keys = record_keys(src, sid)
         live = ~deleted
         dup = np.zeros(len(keys), bool)
         dup[live] = pd.Index(keys[live]).duplicated(keep="last")
