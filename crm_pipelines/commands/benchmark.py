@@ -127,20 +127,19 @@ def fresh_warehouse(server_url: str | None):
 
 
 def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The pipeline's own write path (the engine's settings): ``stage`` (the resolution → ``stg_*``
-    tables, one transaction), ``publish`` (staged → published golden tables, one transaction), then
+    """The pipeline's own write path (the engine's settings): ``stage_tables`` (the resolution → ``stg_*``
+    tables, one transaction; the bulk writer on SQLite), ``publish`` (staged → published golden tables, one transaction), then
     ``clear_published`` (the published staging removed). Returns seconds per step and the published
     row counts."""
     from crm_pipelines.warehouse.engine import ensure_schema, make_engine
-    from crm_pipelines.warehouse.staging import clear_published, publish, stage
+    from crm_pipelines.warehouse.staging import clear_published, publish, stage_tables
 
     engine = make_engine(url)
     ensure_schema(engine)
     tenant = str(res.xref["tenant_id"].iloc[0]) if len(res.xref) else ""
     try:
         t0 = time.perf_counter()
-        with engine.begin() as conn:
-            stage(conn, tenant, res)
+        stage_tables(engine, tenant, res)
         t1 = time.perf_counter()
         with engine.begin() as conn:
             counts = publish(conn, tenant)

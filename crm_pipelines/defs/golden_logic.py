@@ -27,7 +27,7 @@ from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_frame, insert_records, read_tenant_frame,
                                             replace_tenant_frame, to_records)
-from crm_pipelines.warehouse.staging import clear_published, publish, stage
+from crm_pipelines.warehouse.staging import clear_published, publish, stage_tables
 from crm_pipelines.warehouse.tables import raw_table
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
@@ -133,8 +133,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         resolution = resolve_tenant(contacts, previous, overrides, config, now)
     else:  # nothing live to resolve (e.g. every source unconfigured): publish empty golden tables
         resolution = _empty_resolution()
-    with engine.begin() as conn:
-        stage(conn, tenant_id, resolution)
+    stage_tables(engine, tenant_id, resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
     resolution.stats.update({f"canonical_{k}": v for k, v in read_info.items()})
     return resolution

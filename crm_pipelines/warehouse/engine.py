@@ -7,6 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for the write lock (parallel Dagster steps queue)
+
 
 def make_engine(url: str) -> sa.Engine:
     """Create an engine. SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` so that parallel
@@ -15,7 +17,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 120, "isolation_level": None})
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "isolation_level": None})
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # noqa: ANN001

@@ -245,10 +245,15 @@ class CopyStream:
         return out
 
 
-def replace_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str, frame: pd.DataFrame) -> int:
-    """Inside the caller's transaction: the tenant's rows become exactly the rows of ``frame``."""
+def check_tenant(table: sa.Table, tenant_id: str, frame: pd.DataFrame) -> None:
+    """Raises ``ValueError`` when ``frame`` holds a row of another tenant than ``tenant_id``."""
     if len(frame) and "tenant_id" in frame and (frame["tenant_id"].astype(str) != tenant_id).any():
         raise ValueError(f"rows of another tenant in a write for {tenant_id!r} to {table.name}")
+
+
+def replace_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str, frame: pd.DataFrame) -> int:
+    """Inside the caller's transaction: the tenant's rows become exactly the rows of ``frame``."""
+    check_tenant(table, tenant_id, frame)
     conn.execute(table.delete().where(table.c.tenant_id == tenant_id))
     return insert_frame(conn, table, frame)
 

@@ -1,0 +1,129 @@
+"""The SQLite bulk writer (a helper process that binds rows from Arrow): it stages exactly what the
+in-process path stages, value for value and type for type, in one transaction that a failure or an
+unconvertible frame leaves unwritten."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from crm_pipelines.warehouse import sqlite_bulk
+from crm_pipelines.warehouse.engine import ensure_schema, make_engine
+from crm_pipelines.warehouse.staging import STAGING, STAGING_TABLES, publish, stage, stage_tables, stg_golden_publish
+
+from .test_golden_staging import _resolution
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    def make(name: str):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.sqlite")
+        ensure_schema(engine)
+        return engine
+    return make
+
+
+def _dump(engine, table: sa.Table) -> list[tuple]:
+    """Every row of ``table`` with the SQLite storage class of each value (batch ids masked)."""
+    cols = [c for c in table.c if c.name not in ("batch_id", "staged_at")]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*cols, *(sa.func.typeof(c) for c in cols))).all()
+    return sorted(map(tuple, rows), key=repr)
+
+
+def _spy(monkeypatch) -> list[str]:
+    """Records each bulk write that went through (not one that fell back to the in-process path)."""
+    done, write = [], sqlite_bulk.write
+
+    def spy(database, steps, *args, **kwargs):
+        write(database, steps, *args, **kwargs)
+        done.append(database)
+
+    monkeypatch.setattr(sqlite_bulk, "write", spy)
+    return done
+
+
+def test_bulk_staging_equals_the_in_process_staging(sqlite_engine, monkeypatch):
+    resolution = _resolution("tenant-a")
+    here, bulk = sqlite_engine("here"), sqlite_engine("bulk")
+    with here.begin() as conn:
+        expected = stage(conn, "tenant-a", resolution)
+    done = _spy(monkeypatch)
+    staged = stage_tables(bulk, "tenant-a", resolution, bulk_values=0)  # every staging through the helper
+    assert done == [bulk.url.database], "the bulk writer did not write the staging"
+    assert staged == expected and staged["xref"] == 40
+    for table in STAGING_TABLES:
+        assert _dump(bulk, table) == _dump(here, table), table.name
+    assert len(_dump(bulk, STAGING["pairs"])) == len(resolution.pairs) > 0
+    with bulk.begin() as conn:  # and it publishes like any staging
+        assert publish(conn, "tenant-a")["golden_contacts"] == 30
+
+
+def test_a_small_staging_stays_in_process(sqlite_engine, monkeypatch):
+    engine = sqlite_engine("small")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the bulk writer was started for a small staging")
+
+    monkeypatch.setattr(sqlite_bulk, "write", fail)
+    assert stage_tables(engine, "tenant-a", _resolution("tenant-a"))["xref"] == 40
+
+
+def _staged_tenant(engine) -> int:
+    table = STAGING["xref"]
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == "tenant-a")).scalar_one()
+
+
+def test_a_failing_helper_writes_nothing_and_says_why(sqlite_engine):
+    engine = sqlite_engine("fail")
+    stage_tables(engine, "tenant-a", _resolution("tenant-a"), bulk_values=0)
+    xref = STAGING["xref"]
+    bogus = sa.Table("stg_not_there", sa.MetaData(), sa.Column("tenant_id", sa.String))
+    with pytest.raises(sqlite_bulk.BulkWriteFailed, match="stg_not_there"):
+        sqlite_bulk.write(engine.url.database, [xref.delete().where(xref.c.tenant_id == "tenant-a"),
+                                                (bogus, pd.DataFrame({"tenant_id": ["tenant-a"]}))], busy_timeout_s=5)
+    assert _staged_tenant(engine) == 40  # the delete before the failure was rolled back
+
+
+def test_an_unconvertible_frame_writes_nothing_and_falls_back_in_process(sqlite_engine, monkeypatch):
+    engine = sqlite_engine("convert")
+    xref = STAGING["xref"]
+    stage_tables(engine, "tenant-a", _resolution("tenant-a"), bulk_values=0)
+    odd = pd.DataFrame({"tenant_id": ["tenant-a"], "source": ["hero"], "source_id": [{"not": "text"}]})
+    with pytest.raises(sqlite_bulk.NotConvertible):
+        sqlite_bulk.write(engine.url.database, [xref.delete().where(xref.c.tenant_id == "tenant-a"), (xref, odd)],
+                          busy_timeout_s=5)
+    assert _staged_tenant(engine) == 40
+
+    resolution = _resolution("tenant-a")
+    history = resolution.link_history.copy()
+    history["reason"] = [7] * len(history)  # numbers in a text column: Arrow refuses, SQLite stores them as text
+    resolution.link_history = history
+    done = _spy(monkeypatch)
+    staged = stage_tables(engine, "tenant-a", resolution, bulk_values=0)
+    assert done == []  # it fell back
+    assert staged["link_history"] == len(history) > 0
+    table = STAGING["link_history"]
+    with engine.connect() as conn:
+        reasons = conn.execute(sa.select(table.c.reason).where(table.c.tenant_id == "tenant-a")).scalars().all()
+        mode = conn.execute(sa.select(stg_golden_publish.c.mode)).scalar_one()
+    assert reasons == ["7"] * len(history) and mode == "full"
+
+
+def test_the_helper_commits_only_on_the_commit_line(sqlite_engine, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    engine = sqlite_engine("commit")
+    table = STAGING["patterns"]
+    plan = {"database": engine.url.database, "busy_timeout_ms": 5000,
+            "steps": [{"sql": f"INSERT INTO {table.name} (tenant_id, pattern_id) VALUES (?, ?)", "params": ["t", 1]}]}
+    for tail, rows in ((b"", 0), (b"commit\n", 1)):  # the stream ends without its commit, then with it
+        done = subprocess.run([sys.executable, str(sqlite_bulk.HELPER)], input=json.dumps(plan).encode() + b"\n" + tail,
+                              capture_output=True)
+        assert (done.returncode == 0) == bool(tail), done.stderr
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == rows
