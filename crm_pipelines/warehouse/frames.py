@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -154,24 +154,59 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
 
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     """Bulk-insert the rows of ``frame`` (its columns that ``table`` has) inside the caller's
-    transaction: one ``executemany`` of plain tuples on SQLite, one ``COPY ... FROM STDIN`` stream
-    on PostgreSQL. Returns the number of rows."""
+    transaction: one ``executemany`` of plain tuples on SQLite; on PostgreSQL one streamed ``COPY``,
+    of CSV that Arrow writes in C (``arrow_rows.csv_chunks``), or of COPY text built here when a
+    column's values do not fit its Arrow type. Returns the number of rows."""
     columns = [c for c in frame.columns if c in table.c]
     if frame.empty or not columns:
         return 0
     prep = conn.dialect.identifier_preparer
     target = f"{prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)})"
+    if conn.dialect.name == "postgresql":
+        _copy_frame(conn, table, target, frame, columns)
+        return len(frame)
     cursor = conn.connection.cursor()  # the DBAPI cursor of this connection: same transaction
     try:
-        if conn.dialect.name == "postgresql":
-            cursor.copy_expert(f"COPY {target} FROM STDIN", CopyStream(frame, columns))
-            return len(frame)
         for start in range(0, len(frame), CHUNK):  # chunks bound the memory of the row tuples
             rows = frame_rows(frame.iloc[start:start + CHUNK], columns)
             cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})", rows)
     finally:
         cursor.close()
     return len(frame)
+
+
+def _copy_frame(conn: sa.Connection, table: sa.Table, target: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    """PostgreSQL: ``COPY target FROM STDIN``, as Arrow's CSV when every column converts (4.7 of the
+    12 s that building COPY text took for a 1M-record staging), else as COPY text. A conversion that
+    fails part-way is undone to a savepoint before the text is sent."""
+    from crm_pipelines.warehouse import arrow_rows
+
+    cursor = conn.connection.cursor()  # the DBAPI cursor of this connection: same transaction
+    try:
+        try:
+            schema = arrow_rows.arrow_schema(table, columns)
+        except arrow_rows.NotConvertible:
+            schema = None
+        if schema is not None:
+            refused: list[Exception] = []
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    yield from arrow_rows.csv_chunks(frame, schema)
+                except arrow_rows.NotConvertible as exc:
+                    refused.append(exc)  # the driver reports it as a failed COPY
+                    raise
+
+            try:
+                with conn.begin_nested():
+                    cursor.copy_expert(f"COPY {target} FROM STDIN WITH (FORMAT csv)", CopyStream(chunks()))
+                return
+            except Exception:  # noqa: BLE001 - the driver's error for a refused batch; others re-raised
+                if not refused:
+                    raise
+        cursor.copy_expert(f"COPY {target} FROM STDIN", CopyStream(text_chunks(frame, columns)))
+    finally:
+        cursor.close()
 
 
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")
@@ -214,32 +249,35 @@ def _copy_escape(text: str) -> str:
     return text
 
 
+def text_chunks(frame: pd.DataFrame, columns: Sequence[str], chunk: int = 20_000) -> Iterator[bytes]:
+    """The rows of ``frame[columns]`` as COPY text, ``chunk`` rows at a time."""
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start:start + chunk]
+        cols = [copy_text(part[name].to_numpy(dtype=object).tolist()) for name in columns]
+        yield ("\n".join(map("\t".join, zip(*cols))) + "\n").encode("utf-8")
+
+
 class CopyStream:
-    """A file-like object that ``COPY ... FROM STDIN`` reads: the frame's rows as COPY text, built
-    a chunk at a time as the driver asks for it. The server parses and inserts one chunk while the
-    next is built, so client and server work on both cores at once."""
+    """A file-like object that ``COPY ... FROM STDIN`` reads, over chunks of bytes built as the
+    driver asks for them. The server parses and inserts one chunk while the next is built, so
+    client and server work on both cores at once."""
 
-    def __init__(self, frame: pd.DataFrame, columns: Sequence[str], chunk: int = 20_000):
-        self._frame, self._columns, self._chunk = frame, list(columns), chunk
-        self._start, self._buffer, self._pos = 0, b"", 0
-
-    def _next_chunk(self) -> bytes:
-        part = self._frame.iloc[self._start:self._start + self._chunk]
-        self._start += self._chunk
-        cols = [copy_text(part[name].to_numpy(dtype=object).tolist()) for name in self._columns]
-        return ("\n".join(map("\t".join, zip(*cols))) + "\n").encode("utf-8")
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = iter(chunks)
+        self._buffer, self._pos = b"", 0
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left for a negative size); b"" at the end. Each call
         copies only what it returns (the driver reads 8 KiB at a time from chunks of megabytes)."""
-        if self._pos >= len(self._buffer):
-            if self._start >= len(self._frame):
-                return b""
-            self._buffer, self._pos = self._next_chunk(), 0
         if size < 0:
-            rest = [self._buffer[self._pos:]] + [self._next_chunk() for _ in range(self._start, len(self._frame), self._chunk)]
+            rest = [self._buffer[self._pos:], *self._chunks]
             self._buffer, self._pos = b"", 0
             return b"".join(rest)
+        while self._pos >= len(self._buffer):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buffer, self._pos = chunk, 0
         out = self._buffer[self._pos:self._pos + size]
         self._pos += len(out)
         return out

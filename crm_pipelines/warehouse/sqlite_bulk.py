@@ -30,34 +30,16 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from crm_pipelines.warehouse.arrow_rows import BATCH_ROWS, NotConvertible, arrow_schema, record_batches
+
 HELPER = Path(__file__).with_name("_sqlite_bulk_helper.py")
-BATCH_ROWS = 65_536
+__all__ = ["BulkWriteFailed", "NotConvertible", "write"]
 
 Step = sa.Executable | tuple[sa.Table, pd.DataFrame]  # a statement, or the rows of a frame for a table
 
 
-class NotConvertible(ValueError):
-    """A frame has values the Arrow types of its table cannot hold; nothing was written."""
-
-
 class BulkWriteFailed(RuntimeError):
     """The helper process failed; nothing was written."""
-
-
-_ARROW_TYPES = ((sa.Boolean, None), (sa.Integer, pa.int64()), (sa.Float, pa.float64()), (sa.String, pa.string()))
-
-
-def arrow_schema(table: sa.Table, columns: Sequence[str]) -> pa.Schema:
-    """The Arrow types for ``columns`` of ``table``: text, 64-bit integers and doubles (what SQLite
-    stores for them). Other column types raise ``NotConvertible``."""
-    fields = []
-    for name in columns:
-        column_type = table.c[name].type
-        arrow = next((a for t, a in _ARROW_TYPES if isinstance(column_type, t)), None)
-        if arrow is None:
-            raise NotConvertible(f"{table.name}.{name}: no Arrow type for {column_type!r}")
-        fields.append(pa.field(name, arrow))
-    return pa.schema(fields)
 
 
 def _statement(statement: sa.Executable) -> dict:
@@ -73,7 +55,9 @@ def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_row
         if isinstance(step, tuple):
             table, frame = step
             columns = [c for c in frame.columns if c in table.c]
-            frames.append((frame[columns], arrow_schema(table, columns)))
+            if frame.empty or not columns:
+                continue  # nothing to insert (as ``insert_frame``)
+            frames.append((frame, arrow_schema(table, columns)))
             header.append({"rows": table.name})
         else:
             header.append(_statement(step))
@@ -85,12 +69,7 @@ def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_row
             proc.stdin.write(json.dumps(plan).encode() + b"\n")
             for frame, schema in frames:
                 with pa.ipc.new_stream(proc.stdin, schema) as stream:
-                    for start in range(0, len(frame), batch_rows):
-                        try:
-                            batch = pa.RecordBatch.from_pandas(frame.iloc[start:start + batch_rows], schema=schema,
-                                                               preserve_index=False)
-                        except (pa.ArrowException, ValueError, TypeError) as exc:
-                            raise NotConvertible(f"rows for {frame.columns.tolist()}: {exc}") from exc
+                    for batch in record_batches(frame, schema, batch_rows):
                         stream.write_batch(batch)
             proc.stdin.write(b"commit\n")
             proc.stdin.close()

@@ -1,5 +1,6 @@
-"""The bulk write path (``insert_frame``: executemany on SQLite, a COPY stream on PostgreSQL) stores
-every value as it is, whatever characters it holds, and keeps missing values NULL."""
+"""The bulk write path (``insert_frame``: executemany on SQLite, a COPY stream on PostgreSQL, of
+Arrow's CSV or of COPY text) stores every value as it is, whatever characters it holds, and keeps
+missing values NULL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
-from crm_pipelines.warehouse.frames import CopyStream, copy_text, insert_frame, read_tenant_frame
+from crm_pipelines.warehouse.frames import CopyStream, copy_text, insert_frame, read_tenant_frame, text_chunks
 
 AWKWARD = ["plain", "tab\there", "line\nbreak", "carriage\rreturn", "back\\slash", "\\N", "", "Müller & Söhne",
            "quote \" and ' and ,comma", "trailing backslash\\", "\\.", "emoji 🙂", None]
@@ -59,9 +60,28 @@ def test_copy_text_escapes_only_what_copy_needs():
 
 def test_the_copy_stream_yields_every_row_once_in_any_read_size():
     frame = pd.DataFrame({"a": [f"v{k}" for k in range(1000)], "b": range(1000)})
-    whole = CopyStream(frame, ["a", "b"], chunk=64).read()
-    pieces, stream = [], CopyStream(frame, ["a", "b"], chunk=64)
+    whole = CopyStream(text_chunks(frame, ["a", "b"], chunk=64)).read()
+    pieces, stream = [], CopyStream(text_chunks(frame, ["a", "b"], chunk=64))
     while chunk := stream.read(777):
         pieces.append(chunk)
     assert b"".join(pieces) == whole
     assert whole.decode().splitlines() == [f"v{k}\t{k}" for k in range(1000)]
+
+
+def test_values_arrow_cannot_type_are_stored_as_the_text_path_stores_them(engine):
+    """On PostgreSQL the rows go as Arrow's CSV until a batch holds a value of another type (here a
+    number in a text column, past the first batch of 65,536 rows): that COPY is undone and the rows
+    go as COPY text, none twice, none lost."""
+    n = 70_000
+    golden = [f"G{k}" for k in range(n)]
+    golden[-1] = 42
+    frame = pd.DataFrame({"tenant_id": "t1", "source": "hero", "source_id": [f"s{k}" for k in range(n)],
+                          "golden_id": golden, "link_method": "singleton", "match_probability": np.nan,
+                          "linked_at": "2025-01-01"})
+    with engine.begin() as conn:
+        insert_frame(conn, gt.golden_contact_xref, frame)
+    with engine.connect() as conn:
+        got = read_tenant_frame(conn, gt.golden_contact_xref, "t1", columns=["source_id", "golden_id", "match_probability"])
+    assert len(got) == n and got["source_id"].is_unique
+    assert sorted(got["golden_id"].tolist()) == sorted([f"G{k}" for k in range(n - 1)] + ["42"])
+    assert got["match_probability"].isna().all()

@@ -1,0 +1,64 @@
+"""A frame's rows as Apache Arrow record batches typed by a warehouse table: what the bulk writers
+hand to C code instead of binding or formatting every value in Python (the SQLite bulk writer's
+helper process, PostgreSQL's ``COPY ... (FORMAT csv)``)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import sqlalchemy as sa
+
+BATCH_ROWS = 65_536
+
+
+class NotConvertible(ValueError):
+    """A frame has values the Arrow types of its table cannot hold."""
+
+
+_ARROW_TYPES = ((sa.Boolean, None), (sa.Integer, pa.int64()), (sa.Float, pa.float64()), (sa.String, pa.string()))
+
+
+def arrow_schema(table: sa.Table, columns: Sequence[str]) -> pa.Schema:
+    """The Arrow types for ``columns`` of ``table``: text, 64-bit integers and doubles. Other column
+    types raise ``NotConvertible``."""
+    fields = []
+    for name in columns:
+        column_type = table.c[name].type
+        arrow = next((a for t, a in _ARROW_TYPES if isinstance(column_type, t)), None)
+        if arrow is None:
+            raise NotConvertible(f"{table.name}.{name}: no Arrow type for {column_type!r}")
+        fields.append(pa.field(name, arrow))
+    return pa.schema(fields)
+
+
+def record_batches(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The rows of ``frame[schema.names]``, ``batch_rows`` at a time (missing values, NaN included,
+    become nulls; a float column of nothing but NaN is a null column of any type). Raises
+    ``NotConvertible`` at the first batch with a value of another type, e.g. a number in a text
+    column."""
+    empty = [f.name for f in schema if not pa.types.is_floating(f.type) and frame[f.name].dtype.kind == "f"
+             and frame[f.name].isna().all()]
+    typed = pa.schema([f for f in schema if f.name not in empty])
+    for start in range(0, len(frame), batch_rows):
+        part = frame.iloc[start:start + batch_rows]
+        try:
+            batch = pa.RecordBatch.from_pandas(part, schema=typed, preserve_index=False)
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise NotConvertible(f"rows {start}-{start + len(part)} of {schema.names}: {exc}") from exc
+        yield batch if not empty else pa.RecordBatch.from_arrays(
+            [pa.nulls(len(part), f.type) if f.name in empty else batch.column(f.name) for f in schema], schema=schema)
+
+
+def csv_chunks(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BATCH_ROWS) -> Iterator[bytes]:
+    """The rows as CSV for PostgreSQL's ``COPY ... (FORMAT csv)``, one chunk per batch: no header,
+    every text value quoted (so an empty text stays empty), a null as an empty field (NULL),
+    doubles in their shortest exact form."""
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    for batch in record_batches(frame, schema, batch_rows):
+        sink = io.BytesIO()
+        pa_csv.write_csv(batch, sink, options)
+        yield sink.getvalue()
