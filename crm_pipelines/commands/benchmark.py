@@ -206,7 +206,9 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
         _mark(stage, "publish", publish_s, publish_cpu, sampler.peaks.get("publish", 0.0), verbose)
         out["match_to_publish_seconds"] = round(time.perf_counter() - t_match, 3)
         out["match_to_publish_cpu_seconds"] = round(_cpu() - c_match, 3)
-        out["match_to_publish_peak_rss_mb"] = round(_peak_mb(), 1)
+        # this process's own peak, or, when higher, its RSS plus its children's (the SQLite bulk writer)
+        out["match_to_publish_peak_rss_mb"] = round(max(_peak_mb(), *(sampler.peaks.get(k, 0.0) for k in (
+            "match", "publish"))), 1)
         pred = res.xref["golden_id"].to_numpy()
         out.update({k: (round(v, 6) if isinstance(v, float) else v) for k, v in evaluate(pred, truth).items()})
         out["candidate_pairs"] = res.stats["candidate_pairs"]

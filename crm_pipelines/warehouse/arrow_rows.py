@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
-BATCH_ROWS = 65_536
+BATCH_ROWS = 16_384
 
 
 class NotConvertible(ValueError):

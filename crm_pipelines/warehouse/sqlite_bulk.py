@@ -19,6 +19,7 @@ cannot be converted, this process stops or the helper fails, nothing is written.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,7 @@ def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_row
     plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000), "steps": header}
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=errors)
+                                stderr=errors, env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
         try:
             proc.stdin.write(json.dumps(plan).encode() + b"\n")
             for frame, schema in frames:
