@@ -3,7 +3,7 @@
 Python's sqlite3 binds every value from a Python object (0.3 µs each, after the rows were built as
 tuples): staging a 1M-record resolution, 50 million values, took 40 s that way. The ADBC SQLite
 driver (Apache Arrow's database connectivity) binds them from Arrow buffers in C; the same staging
-takes about 12 s.
+takes 14-22 s on this host.
 
 The driver carries its own copy of the SQLite library, and two copies in one process release each
 other's POSIX locks on a shared file (https://www.sqlite.org/howtocorrupt.html, 2.2.1), so the
