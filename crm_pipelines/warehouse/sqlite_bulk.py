@@ -74,12 +74,12 @@ def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_row
                         stream.write_batch(batch)
             proc.stdin.write(b"commit\n")
             proc.stdin.close()
-        except NotConvertible:
-            proc.kill()  # before it reads a commit: its transaction is rolled back
-            proc.wait()
-            raise
         except BrokenPipeError:
             pass  # the helper stopped early: its exit code and message tell why
+        except BaseException:  # NotConvertible, or this process is being stopped
+            proc.kill()  # before it read a commit: its transaction is rolled back
+            proc.wait()
+            raise
         if proc.wait() != 0:
             errors.seek(0)
             message = errors.read().decode(errors="replace").strip().splitlines()
