@@ -121,9 +121,9 @@ def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
     return counts
 
 
-def stage_tables(engine: sa.Engine, tenant_id: str, resolution, bulk_values: int = BULK_VALUES) -> dict[str, int]:
+def stage_tables(engine: sa.Engine, tenant_id: str, resolution, bulk_values: int | None = None) -> dict[str, int]:
     """``stage`` in a transaction of its own. On a SQLite file, a staging of at least ``bulk_values``
-    values (rows times columns) is written by the bulk writer (``sqlite_bulk``: a helper process
+    (default ``BULK_VALUES``) values (rows times columns) is written by the bulk writer (``sqlite_bulk``: a helper process
     that binds from Arrow: 1M records in 14-22 instead of 40 s); starting it costs a third of a
     second, which a small staging would not repay. A frame the bulk writer cannot convert is staged
     here instead."""
@@ -131,7 +131,7 @@ def stage_tables(engine: sa.Engine, tenant_id: str, resolution, bulk_values: int
     url = engine.url
     values = sum(len(s[1]) * len(s[1].columns) for s in steps if isinstance(s, tuple))
     if engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:") and not url.query \
-            and values >= bulk_values:
+            and values >= (BULK_VALUES if bulk_values is None else bulk_values):
         from crm_pipelines.warehouse import sqlite_bulk
 
         try:
