@@ -127,10 +127,10 @@ def fresh_warehouse(server_url: str | None):
 
 
 def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The pipeline's own write path (the engine's settings): ``stage_tables`` (the resolution → ``stg_*``
-    tables, one transaction; the bulk writer on SQLite), ``publish`` (staged → published golden tables, one transaction), then
-    ``clear_published`` (the published staging removed). Returns seconds per step and the published
-    row counts."""
+    """The pipeline's own write path (the engine's settings): ``stage_tables`` (the resolution →
+    ``stg_*`` tables, one transaction; the bulk writer on SQLite), ``publish`` (staged → published
+    golden tables, one transaction), then ``clear_published`` (the published staging removed).
+    Returns seconds per step and the published row counts."""
     from crm_pipelines.warehouse.engine import ensure_schema, make_engine
     from crm_pipelines.warehouse.staging import clear_published, publish, stage_tables
 

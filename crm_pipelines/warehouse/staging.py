@@ -123,10 +123,10 @@ def stage(conn: sa.Connection, tenant_id: str, resolution) -> dict[str, int]:
 
 def stage_tables(engine: sa.Engine, tenant_id: str, resolution, bulk_values: int | None = None) -> dict[str, int]:
     """``stage`` in a transaction of its own. On a SQLite file, a staging of at least ``bulk_values``
-    (default ``BULK_VALUES``) values (rows times columns) is written by the bulk writer (``sqlite_bulk``: a helper process
-    that binds from Arrow: 1M records in 14-22 instead of 40 s); starting it costs a third of a
-    second, which a small staging would not repay. A frame the bulk writer cannot convert is staged
-    here instead."""
+    (default ``BULK_VALUES``) values, rows times columns, is written by the bulk writer
+    (``sqlite_bulk``: a helper process that binds from Arrow, 1M records in 14-22 instead of 40 s);
+    starting it costs a third of a second, which a small staging would not repay. A frame the bulk
+    writer cannot convert is staged here instead."""
     steps, counts = _plan(tenant_id, resolution)
     url = engine.url
     values = sum(len(s[1]) * len(s[1].columns) for s in steps if isinstance(s, tuple))

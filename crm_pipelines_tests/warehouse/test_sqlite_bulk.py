@@ -73,7 +73,8 @@ def test_a_small_staging_stays_in_process(sqlite_engine, monkeypatch):
 def _staged_tenant(engine) -> int:
     table = STAGING["xref"]
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == "tenant-a")).scalar_one()
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(
+            table.c.tenant_id == "tenant-a")).scalar_one()
 
 
 def test_a_failing_helper_writes_nothing_and_says_why(sqlite_engine):
