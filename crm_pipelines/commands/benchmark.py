@@ -195,6 +195,7 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
             res = resolve_tenant(contacts, None, None, config, now)
         for k in MATCH_STAGES:
             _mark(stage, k, res.timings.get(k, 0.0), res.timings.get(k + "_cpu", 0.0), sampler.peaks.get("match", 0.0), verbose)
+        del contacts  # as build_golden: the publish needs only the resolution (reloaded below for the reruns)
         url = stack.enter_context(fresh_warehouse(publish_url))  # kept for the incremental delta publish
         with sampler.at("publish"):
             t0, c0 = time.perf_counter(), _cpu()
@@ -217,6 +218,8 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
         out["review_pairs"] = len(res.review_queue)
         resolve_s = sum(res.timings.get(k, 0.0) for k in MATCH_STAGES)
         out["resolve_seconds"] = round(resolve_s, 3)
+        if rerun or incremental:
+            contacts = pd.read_pickle(contacts_path)
         if rerun:
             with sampler.at("rerun"):
                 t0 = time.perf_counter()

@@ -133,6 +133,8 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         resolution = resolve_tenant(contacts, previous, overrides, config, now)
     else:  # nothing live to resolve (e.g. every source unconfigured): publish empty golden tables
         resolution = _empty_resolution()
+    # the resolution holds what the staging needs: the canonical rows go first (380 MB at 1M records)
+    del contacts, previous
     stage_tables(engine, tenant_id, resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
     resolution.stats.update({f"canonical_{k}": v for k, v in read_info.items()})
