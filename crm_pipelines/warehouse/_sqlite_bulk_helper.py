@@ -26,34 +26,41 @@ def main() -> int:
     database = adbc_driver_sqlite.connect(plan["database"])
     conn = adbc.AdbcConnection(database)  # in autocommit mode: the transaction is explicit below
 
-    def run(sql: str, params: list | None = None, rows=None) -> None:
+    def execute(sql: str, params: list | None = None) -> None:
         statement = adbc.AdbcStatement(conn)
         try:
-            if rows is not None:
-                statement.set_options(**{adbc.INGEST_OPTION_TARGET_TABLE: rows,
-                                         adbc.INGEST_OPTION_MODE: adbc.INGEST_OPTION_MODE_APPEND})
-                statement.bind_stream(pa.ipc.open_stream(source))
-            else:
-                statement.set_sql_query(sql)
-                if params:
-                    statement.bind(pa.record_batch({f"p{k}": [v] for k, v in enumerate(params)}))
+            statement.set_sql_query(sql)
+            if params:
+                statement.bind(pa.record_batch({f"p{k}": [v] for k, v in enumerate(params)}))
+            statement.execute_update()
+        finally:
+            statement.close()
+
+    def ingest(table: str) -> None:
+        """The next Arrow stream on stdin, appended to ``table``."""
+        statement = adbc.AdbcStatement(conn)
+        try:
+            statement.set_options(**{adbc.INGEST_OPTION_TARGET_TABLE: table,
+                                     adbc.INGEST_OPTION_MODE: adbc.INGEST_OPTION_MODE_APPEND})
+            statement.bind_stream(pa.ipc.open_stream(source))
             statement.execute_update()
         finally:
             statement.close()
 
     try:
-        run(f"PRAGMA busy_timeout={int(plan['busy_timeout_ms'])}")
-        run("PRAGMA synchronous=NORMAL")  # as the engine's connections (the file is in WAL mode)
-        run("PRAGMA cache_size=-8192")  # the staging's only index (tenant) grows at its end: a small cache does
-        run("BEGIN IMMEDIATE")
+        execute(f"PRAGMA busy_timeout={int(plan['busy_timeout_ms'])}")
+        execute("PRAGMA synchronous=NORMAL")  # as the engine's connections (the file is in WAL mode)
+        # the staging tables' only index (tenant) grows at its end: a small page cache does
+        execute("PRAGMA cache_size=-8192")
+        execute("BEGIN IMMEDIATE")
         for step in plan["steps"]:
             if "rows" in step:
-                run("", rows=step["rows"])
+                ingest(step["rows"])
             else:
-                run(step["sql"], step["params"])
+                execute(step["sql"], step["params"])
         if source.readline() != b"commit\n":
             raise RuntimeError("the stream ended before its commit: nothing written")
-        run("COMMIT")
+        execute("COMMIT")
     finally:
         conn.close()  # an open transaction is rolled back
         database.close()

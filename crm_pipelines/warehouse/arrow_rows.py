@@ -53,12 +53,12 @@ def record_batches(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BAT
             [pa.nulls(len(part), f.type) if f.name in empty else batch.column(f.name) for f in schema], schema=schema)
 
 
-def csv_chunks(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BATCH_ROWS) -> Iterator[bytes]:
+def csv_chunks(frame: pd.DataFrame, schema: pa.Schema) -> Iterator[bytes]:
     """The rows as CSV for PostgreSQL's ``COPY ... (FORMAT csv)``, one chunk per batch: no header,
     every text value quoted (so an empty text stays empty), a null as an empty field (NULL),
     doubles in their shortest exact form."""
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    for batch in record_batches(frame, schema, batch_rows):
+    for batch in record_batches(frame, schema):
         sink = io.BytesIO()
         pa_csv.write_csv(batch, sink, options)
         yield sink.getvalue()

@@ -152,13 +152,18 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
     return list(zip(*cols))
 
 
+def written_columns(table: sa.Table, frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that a bulk insert into ``table`` writes; none for an empty frame."""
+    return [] if frame.empty else [c for c in frame.columns if c in table.c]
+
+
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     """Bulk-insert the rows of ``frame`` (its columns that ``table`` has) inside the caller's
     transaction: one ``executemany`` of plain tuples on SQLite; on PostgreSQL one streamed ``COPY``,
     of CSV that Arrow writes in C (``arrow_rows.csv_chunks``), or of COPY text built here when a
     column's values do not fit its Arrow type. Returns the number of rows."""
-    columns = [c for c in frame.columns if c in table.c]
-    if frame.empty or not columns:
+    columns = written_columns(table, frame)
+    if not columns:
         return 0
     prep = conn.dialect.identifier_preparer
     target = f"{prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)})"

@@ -31,7 +31,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from crm_pipelines.warehouse.arrow_rows import BATCH_ROWS, NotConvertible, arrow_schema, record_batches
+from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, record_batches
+from crm_pipelines.warehouse.frames import written_columns
 
 HELPER = Path(__file__).with_name("_sqlite_bulk_helper.py")
 __all__ = ["BulkWriteFailed", "NotConvertible", "write"]
@@ -48,16 +49,16 @@ def _statement(statement: sa.Executable) -> dict:
     return {"sql": str(compiled), "params": [compiled.params[k] for k in (compiled.positiontup or [])]}
 
 
-def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_rows: int = BATCH_ROWS) -> None:
+def write(database: str, steps: Sequence[Step], busy_timeout_s: float) -> None:
     """Run ``steps`` in order, in one transaction of the SQLite file ``database``: statements as they
     are, frames as rows of their table (the frame's columns that the table has)."""
     frames, header = [], []
     for step in steps:
         if isinstance(step, tuple):
             table, frame = step
-            columns = [c for c in frame.columns if c in table.c]
-            if frame.empty or not columns:
-                continue  # nothing to insert (as ``insert_frame``)
+            columns = written_columns(table, frame)
+            if not columns:
+                continue  # nothing to insert
             frames.append((frame, arrow_schema(table, columns)))
             header.append({"rows": table.name})
         else:
@@ -70,7 +71,7 @@ def write(database: str, steps: Sequence[Step], busy_timeout_s: float, batch_row
             proc.stdin.write(json.dumps(plan).encode() + b"\n")
             for frame, schema in frames:
                 with pa.ipc.new_stream(proc.stdin, schema) as stream:
-                    for batch in record_batches(frame, schema, batch_rows):
+                    for batch in record_batches(frame, schema):
                         stream.write_batch(batch)
             proc.stdin.write(b"commit\n")
             proc.stdin.close()

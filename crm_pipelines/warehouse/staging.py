@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S
-from crm_pipelines.warehouse.frames import check_tenant, insert_frame
+from crm_pipelines.warehouse.frames import check_tenant, insert_frame, written_columns
 from crm_pipelines.warehouse.schema import metadata
 
 PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
@@ -100,7 +100,7 @@ def _plan(tenant_id: str, resolution) -> tuple[list, dict[str, int]]:
     for name, table in STAGING.items():
         check_tenant(table, tenant_id, frames[name])
         steps += [table.delete().where(table.c.tenant_id == tenant_id), (table, frames[name])]
-        counts[name] = len(frames[name]) if any(c in table.c for c in frames[name].columns) else 0
+        counts[name] = len(frames[name]) if written_columns(table, frames[name]) else 0
     return steps, counts
 
 
