@@ -27,13 +27,19 @@ from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.resolve import resolve_tenant
 from crm_pipelines.core.metrics import evaluate
 from crm_pipelines.core.synth import generate
+from crm_pipelines.warehouse.engine import ensure_schema, make_engine
+from crm_pipelines.warehouse.staging import Staging
 
 MATCH_STAGES = ("block", "score", "cluster", "survive", "explain")
 INCREMENTAL_RUNS = 3
 
 
 class RssSampler:
-    """Peak RSS (this process plus its children, e.g. the normalize pool) per named stage."""
+    """Peak memory per named stage: this process's RSS plus its children's PSS (the normalize pool,
+    the SQLite bulk writer). A child's RSS would count again the pages it shares with this process,
+    e.g. the Arrow and Python libraries both map (the bulk writer: 143 MB RSS, 105 MB PSS); its PSS
+    counts its share of them, and this process's RSS counts them whole, so the sum stays an upper
+    bound of the memory in use."""
 
     def __init__(self, interval: float = 0.02):
         self.proc, self.interval, self.stage, self.peaks = psutil.Process(), interval, "setup", {}
@@ -44,7 +50,7 @@ class RssSampler:
         total = self.proc.memory_info().rss
         for child in self.proc.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                total += getattr(child.memory_full_info(), "pss", None) or child.memory_info().rss
             except psutil.Error:
                 pass
         return total / 2**20
@@ -126,29 +132,27 @@ def fresh_warehouse(server_url: str | None):
         admin.dispose()
 
 
-def publish_warehouse(res, url: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The pipeline's own write path (the engine's settings): ``stage_tables`` (the resolution →
-    ``stg_*`` tables, one transaction; the bulk writer on SQLite), ``publish`` (staged → published
-    golden tables, one transaction), then ``clear_published`` (the published staging removed).
+def publish_warehouse(res, engine, staging=None) -> tuple[dict[str, float], dict[str, int]]:
+    """The pipeline's own write path (the engine's settings): the staging (``staging.finish``, when
+    the resolve already handed it its early tables, else ``stage_tables``: the resolution → ``stg_*``
+    tables, one transaction; the bulk writer on SQLite), ``publish`` (staged → published golden
+    tables, one transaction), then ``clear_published`` (the published staging removed).
     Returns seconds per step and the published row counts."""
-    from crm_pipelines.warehouse.engine import ensure_schema, make_engine
     from crm_pipelines.warehouse.staging import clear_published, publish, stage_tables
 
-    engine = make_engine(url)
-    ensure_schema(engine)
     tenant = str(res.xref["tenant_id"].iloc[0]) if len(res.xref) else ""
-    try:
-        t0 = time.perf_counter()
+    t0 = time.perf_counter()
+    if staging is not None:
+        staging.finish(res)
+    else:
         stage_tables(engine, tenant, res)
-        t1 = time.perf_counter()
-        with engine.begin() as conn:
-            counts = publish(conn, tenant)
-        t2 = time.perf_counter()
-        with engine.begin() as conn:  # as publish_golden does after the commit
-            clear_published(conn, tenant)
-        return {"stage": t1 - t0, "swap": t2 - t1, "clear": time.perf_counter() - t2}, counts
-    finally:
-        engine.dispose()
+    t1 = time.perf_counter()
+    with engine.begin() as conn:
+        counts = publish(conn, tenant)
+    t2 = time.perf_counter()
+    with engine.begin() as conn:  # as publish_golden does after the commit
+        clear_published(conn, tenant)
+    return {"stage": t1 - t0, "swap": t2 - t1, "clear": time.perf_counter() - t2}, counts
 
 
 def change_fraction(contacts: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, int]:
@@ -182,24 +186,28 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
     """Normalized input (a pickled canonical frame) → resolve → published warehouse (a fresh SQLite file,
     or a fresh PostgreSQL database given ``publish_url``), then the rerun and the
     1%-changed incremental run. Runs in a fresh process so its peak RSS is that of this path alone."""
-    import crm_pipelines.warehouse.staging  # noqa: F401 - loaded before timing, as in a running pipeline
-
     out: dict = {"stages": {}}
     stage = out["stages"]
     now = datetime(2025, 1, 1, tzinfo=timezone.utc)
     with RssSampler() as sampler, ExitStack() as stack:
         with sampler.at("load"):
             contacts, truth = pd.read_pickle(contacts_path), np.load(truth_path)
+        url = stack.enter_context(fresh_warehouse(publish_url))  # kept for the incremental delta publish
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        ensure_schema(engine)  # as in a running pipeline: the tables exist
+        tenant = str(contacts["tenant_id"].iloc[0]) if len(contacts) else ""
         t_match, c_match = time.perf_counter(), _cpu()
         with sampler.at("match"):
-            res = resolve_tenant(contacts, None, None, config, now)
+            # as build_golden: the tables but the golden rows are staged while survivorship runs
+            staging = stack.enter_context(Staging(engine, tenant))
+            res = resolve_tenant(contacts, None, None, config, now, on_links=staging.early)
         for k in MATCH_STAGES:
             _mark(stage, k, res.timings.get(k, 0.0), res.timings.get(k + "_cpu", 0.0), sampler.peaks.get("match", 0.0), verbose)
         del contacts  # as build_golden: the publish needs only the resolution (reloaded below for the reruns)
-        url = stack.enter_context(fresh_warehouse(publish_url))  # kept for the incremental delta publish
         with sampler.at("publish"):
             t0, c0 = time.perf_counter(), _cpu()
-            steps, published = publish_warehouse(res, url)
+            steps, published = publish_warehouse(res, engine, staging)
             publish_s, publish_cpu = time.perf_counter() - t0, _cpu() - c0
         out["publish_backend"] = "postgresql" if publish_url else "sqlite"
         out["published_rows"] = published
@@ -243,7 +251,7 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
             out["incremental_seconds_runs"] = [round(x, 3) for x in runs]
             out["incremental_cost_ratio"] = round(inc_s / resolve_s, 3) if resolve_s else None
             # the same span as match_to_publish_seconds: the delta staged and published over the full publish
-            inc_steps, inc_published = publish_warehouse(inc, url)
+            inc_steps, inc_published = publish_warehouse(inc, engine)
             inc_publish_s = sum(inc_steps.values())
             out["incremental_published_rows"] = inc_published
             out["incremental_golden_contacts"] = len(inc.golden_contacts)

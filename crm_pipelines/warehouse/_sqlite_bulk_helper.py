@@ -1,11 +1,11 @@
 """The helper process of ``sqlite_bulk``: runs as a script (``python _sqlite_bulk_helper.py``), so it
 loads only pyarrow and the ADBC SQLite driver, not the project: 78 MB at start.
 
-Reads from stdin one JSON line ``{"database", "busy_timeout_ms", "steps"}``, where a step is
-``{"sql", "params"}`` or ``{"rows": table}``; then one Arrow IPC stream per ``rows`` step, in
-order; then the line ``commit``. Runs the steps in one transaction and commits only on that line;
-anything else (end of input, a broken stream, a failed statement) rolls back and exits non-zero
-with the reason on stderr.
+Reads from stdin one JSON line ``{"database", "busy_timeout_ms"}``, then one JSON line per step,
+``{"sql", "params"}`` or ``{"rows": table}`` (followed by an Arrow IPC stream of the rows), then the
+line ``commit``. The steps may arrive as the parent makes them (a staging started before survivorship
+ended). Runs them in one transaction and commits only on that line; anything else (end of input, a
+broken stream, a failed statement) rolls back and exits non-zero with the reason on stderr.
 """
 
 from __future__ import annotations
@@ -53,13 +53,14 @@ def main() -> int:
         # the staging tables' only index (tenant) grows at its end: a small page cache does
         execute("PRAGMA cache_size=-8192")
         execute("BEGIN IMMEDIATE")
-        for step in plan["steps"]:
+        while (line := source.readline()) != b"commit\n":
+            if not line:
+                raise RuntimeError("the stream ended before its commit: nothing written")
+            step = json.loads(line)
             if "rows" in step:
                 ingest(step["rows"])
             else:
                 execute(step["sql"], step["params"])
-        if source.readline() != b"commit\n":
-            raise RuntimeError("the stream ended before its commit: nothing written")
         execute("COMMIT")
     finally:
         conn.close()  # an open transaction is rolled back

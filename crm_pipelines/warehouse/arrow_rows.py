@@ -46,7 +46,8 @@ def record_batches(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BAT
     for start in range(0, len(frame), batch_rows):
         part = frame.iloc[start:start + batch_rows]
         try:
-            batch = pa.RecordBatch.from_pandas(part, schema=typed, preserve_index=False)
+            # in this thread: Arrow's own threads would take turns at the GIL with any other thread
+            batch = pa.RecordBatch.from_pandas(part, schema=typed, preserve_index=False, nthreads=1)
         except (pa.ArrowException, ValueError, TypeError) as exc:
             raise NotConvertible(f"rows {start}-{start + len(part)} of {schema.names}: {exc}") from exc
         yield batch if not empty else pa.RecordBatch.from_arrays(

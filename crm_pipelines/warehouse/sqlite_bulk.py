@@ -23,11 +23,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
@@ -35,6 +34,7 @@ from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, rec
 from crm_pipelines.warehouse.frames import written_columns
 
 HELPER = Path(__file__).with_name("_sqlite_bulk_helper.py")
+_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the IPC stream's end marker (continuation, length 0)
 __all__ = ["BulkWriteFailed", "NotConvertible", "write"]
 
 Step = sa.Executable | tuple[sa.Table, pd.DataFrame]  # a statement, or the rows of a frame for a table
@@ -49,35 +49,38 @@ def _statement(statement: sa.Executable) -> dict:
     return {"sql": str(compiled), "params": [compiled.params[k] for k in (compiled.positiontup or [])]}
 
 
-def write(database: str, steps: Sequence[Step], busy_timeout_s: float) -> None:
+def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
     """Run ``steps`` in order, in one transaction of the SQLite file ``database``: statements as they
-    are, frames as rows of their table (the frame's columns that the table has)."""
-    frames, header = [], []
-    for step in steps:
-        if isinstance(step, tuple):
-            table, frame = step
-            columns = written_columns(table, frame)
-            if not columns:
-                continue  # nothing to insert
-            frames.append((frame, arrow_schema(table, columns)))
-            header.append({"rows": table.name})
-        else:
-            header.append(_statement(step))
-    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000), "steps": header}
+    are, frames as rows of their table (the frame's columns that the table has). ``steps`` may be a
+    generator that waits for its next step (``staging.Staging``): each is sent once it is there, and
+    the transaction commits after the last. An exception raised by ``steps`` rolls it all back."""
+    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000)}
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=errors, env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
         try:
             proc.stdin.write(json.dumps(plan).encode() + b"\n")
-            for frame, schema in frames:
-                with pa.ipc.new_stream(proc.stdin, schema) as stream:
-                    for batch in record_batches(frame, schema):
-                        stream.write_batch(batch)
+            for step in steps:
+                if not isinstance(step, tuple):
+                    proc.stdin.write(json.dumps(_statement(step)).encode() + b"\n")
+                    continue
+                table, frame = step
+                columns = written_columns(table, frame)
+                if not columns:
+                    continue  # nothing to insert
+                schema = arrow_schema(table, columns)
+                proc.stdin.write(json.dumps({"rows": table.name}).encode() + b"\n")
+                # an IPC stream, one message per write: a write releases the GIL once, not once per
+                # buffer of the batch, each time waiting for a thread that runs Python meanwhile
+                proc.stdin.write(schema.serialize())
+                for batch in record_batches(frame, schema):
+                    proc.stdin.write(batch.serialize())
+                proc.stdin.write(_END_OF_STREAM)
             proc.stdin.write(b"commit\n")
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the helper stopped early: its exit code and message tell why
-        except BaseException:  # NotConvertible, or this process is being stopped
+        except BaseException:  # NotConvertible, a failed step source, or this process is being stopped
             proc.kill()  # before it read a commit: its transaction is rolled back
             proc.wait()
             raise

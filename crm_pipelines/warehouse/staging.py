@@ -15,12 +15,16 @@ the bulk writer (``sqlite_bulk``), which writes it in one transaction of its hel
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import uuid
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
+from crm_pipelines.warehouse.arrow_rows import NotConvertible
 from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S
 from crm_pipelines.warehouse.frames import check_tenant, insert_frame, written_columns
 from crm_pipelines.warehouse.schema import metadata
@@ -78,33 +82,57 @@ def unlog_staging(conn: sa.Connection) -> list[str]:
     return sorted(logged)
 
 
-def _plan(tenant_id: str, resolution) -> tuple[list, dict[str, int]]:
-    """The writes of a staging, in order: statements, and (table, frame) for rows to insert; plus
-    the rows staged per ``STAGING`` name."""
+def _frames(resolution, names) -> dict[str, pd.DataFrame]:
+    """The frames of ``resolution`` staged under ``names``: a delta's own tables stand in for the
+    full ones (which are then not even built)."""
     delta = getattr(resolution, "delta", None)
-    # a delta's own tables stand in for the full ones, which are then not even built
-    frames = {name: getattr(delta if delta is not None and name in DELTA else resolution, name) for name in STAGING}
+    return {name: getattr(delta if delta is not None and name in DELTA else resolution, name) for name in names}
+
+
+def _head(tenant_id: str, delta, batch: str) -> list:
+    """The first steps of a staging: the tenant's scope (the keys a delta replaces) and its marker."""
     steps: list = [stg_golden_scope.delete().where(stg_golden_scope.c.tenant_id == tenant_id)]
     if delta is not None:
         steps.append((stg_golden_scope, pd.concat([
             pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": delta.golden_ids, "key_b": None}),
             pd.DataFrame({"tenant_id": tenant_id, "target": "record", "key_a": delta.records["source"].to_numpy(),
                           "key_b": delta.records["source_id"].to_numpy()})], ignore_index=True)))
-    batch = uuid.uuid4().hex  # appended rows carry it: publishing this staging again replaces them
-    frames.update({name: frames[name].assign(batch_id=batch) for name in APPENDED})
-    steps += [stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id),
-              stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
-                                                 staged_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                                                 batch_id=batch)]
-    counts = {}
-    for name, table in STAGING.items():
-        check_tenant(table, tenant_id, frames[name])
-        steps += [table.delete().where(table.c.tenant_id == tenant_id), (table, frames[name])]
-        counts[name] = len(frames[name]) if written_columns(table, frames[name]) else 0
-    return steps, counts
+    return steps + [stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id),
+                    stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
+                                                       staged_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                                                       batch_id=batch)]
 
 
-def _run(conn: sa.Connection, steps: list) -> None:
+def _table_steps(tenant_id: str, frames: dict[str, pd.DataFrame], batch: str) -> list:
+    """Per ``STAGING`` name in ``frames``: the tenant's staged rows deleted, then the frame inserted
+    (appended tables' rows carry ``batch``, so that publishing this staging again replaces them)."""
+    steps: list = []
+    for name, frame in frames.items():
+        table = STAGING[name]
+        frame = frame.assign(batch_id=batch) if name in APPENDED else frame
+        check_tenant(table, tenant_id, frame)
+        steps += [table.delete().where(table.c.tenant_id == tenant_id), (table, frame)]
+    return steps
+
+
+def _counts(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    return {name: len(frame) if written_columns(STAGING[name], frame) else 0 for name, frame in frames.items()}
+
+
+def _values(steps: list) -> int:
+    return sum(len(s[1]) * len(s[1].columns) for s in steps if isinstance(s, tuple))
+
+
+def _plan(tenant_id: str, resolution) -> tuple[list, dict[str, int]]:
+    """The writes of a staging, in order: statements, and (table, frame) for rows to insert; plus
+    the rows staged per ``STAGING`` name."""
+    batch = uuid.uuid4().hex
+    frames = _frames(resolution, STAGING)
+    return _head(tenant_id, getattr(resolution, "delta", None), batch) + _table_steps(tenant_id, frames, batch), \
+        _counts(frames)
+
+
+def _run(conn: sa.Connection, steps: Iterable) -> None:
     for step in steps:
         if isinstance(step, tuple):
             insert_frame(conn, *step)
@@ -127,21 +155,124 @@ def stage_tables(engine: sa.Engine, tenant_id: str, resolution, bulk_values: int
     (``sqlite_bulk``: a helper process that binds from Arrow, 1M records in 14-22 instead of 40 s);
     starting it costs a third of a second, which a small staging would not repay. A frame the bulk
     writer cannot convert is staged here instead."""
-    steps, counts = _plan(tenant_id, resolution)
-    url = engine.url
-    values = sum(len(s[1]) * len(s[1].columns) for s in steps if isinstance(s, tuple))
-    if engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:") and not url.query \
-            and values >= (BULK_VALUES if bulk_values is None else bulk_values):
-        from crm_pipelines.warehouse import sqlite_bulk
+    with Staging(engine, tenant_id, bulk_values) as staging:
+        return staging.finish(resolution)
 
-        try:
-            sqlite_bulk.write(url.database, steps, BUSY_TIMEOUT_S)
+
+class _Aborted(Exception):
+    """The staging was left before ``finish``: its transaction is rolled back."""
+
+
+_END, _ABORT = object(), object()
+
+
+class Staging:
+    """``stage_tables`` in two parts, one transaction: ``early(frames)`` takes the tables that are
+    final before the resolution is (``resolve_tenant(on_links=staging.early)``: all but the golden
+    rows, before survivorship), ``finish(resolution)`` the rest and commits.
+
+    A large staging (at least ``bulk_values`` values in the early tables) starts writing them at
+    once, from a thread that feeds the bulk writer's helper process on a SQLite file, or COPY on
+    PostgreSQL: the database writes on the other core while survivorship runs on this one. Smaller
+    ones, and an in-memory SQLite database, are written by ``finish`` as ``stage_tables`` always did.
+    Leaving the ``with`` block without ``finish`` (an error in the resolve) writes nothing."""
+
+    def __init__(self, engine: sa.Engine, tenant_id: str, bulk_values: int | None = None):
+        self.engine, self.tenant_id = engine, tenant_id
+        self.bulk_values = BULK_VALUES if bulk_values is None else bulk_values
+        self.batch = uuid.uuid4().hex
+        self.early_frames: dict[str, pd.DataFrame] = {}
+        self._early_steps: list = []
+        self._queue: queue.SimpleQueue | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> "Staging":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop(_ABORT)  # a no-op after finish
+
+    def _sqlite_file(self) -> bool:
+        url = self.engine.url
+        return self.engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:") and not url.query
+
+    def early(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Stage these tables (``STAGING`` names of a full resolution) now; raises on a row of
+        another tenant, as ``finish`` would."""
+        if self.early_frames or self._queue is not None:
+            raise RuntimeError("early() was called already for this staging")
+        unknown = set(frames) - set(STAGING)
+        if unknown:
+            raise ValueError(f"not staging tables: {sorted(unknown)}")
+        steps = _head(self.tenant_id, None, self.batch) + _table_steps(self.tenant_id, frames, self.batch)
+        self.early_frames, self._early_steps = dict(frames), steps
+        in_background = self._sqlite_file() or self.engine.dialect.name == "postgresql"
+        if in_background and _values(steps) >= self.bulk_values:
+            self._queue = queue.SimpleQueue()
+            self._queue.put(steps)
+            self._thread = threading.Thread(target=self._write_queued, name=f"staging-{self.tenant_id}", daemon=True)
+            self._thread.start()
+
+    def finish(self, resolution) -> dict[str, int]:
+        """Stage the rest of ``resolution`` (all of it without ``early``) and commit. Returns the
+        rows staged per ``STAGING`` name."""
+        delta = getattr(resolution, "delta", None)
+        if self.early_frames and (delta is not None or any(
+                getattr(resolution, name) is not frame for name, frame in self.early_frames.items())):
+            raise ValueError("finish() got another resolution than the one early() staged tables of")
+        frames = _frames(resolution, STAGING)
+        counts = _counts(frames)
+        rest = _table_steps(self.tenant_id, {n: f for n, f in frames.items() if n not in self.early_frames}, self.batch)
+        steps = (self._early_steps or _head(self.tenant_id, delta, self.batch)) + rest
+        if self._queue is None:
+            self._write(steps)
             return counts
-        except sqlite_bulk.NotConvertible:
-            pass  # nothing was written: the rows go the usual way
-    with engine.begin() as conn:
-        _run(conn, steps)
-    return counts
+        self._queue.put(rest)
+        self._stop(_END)
+        if isinstance(self._error, NotConvertible):  # nothing was written: the whole staging goes the usual way
+            with self.engine.begin() as conn:
+                _run(conn, steps)
+        elif self._error is not None:
+            raise self._error
+        return counts
+
+    def _write(self, steps: list) -> None:
+        if self._sqlite_file() and _values(steps) >= self.bulk_values:
+            from crm_pipelines.warehouse import sqlite_bulk
+
+            try:
+                sqlite_bulk.write(self.engine.url.database, steps, BUSY_TIMEOUT_S)
+                return
+            except NotConvertible:
+                pass  # nothing was written: the rows go the usual way
+        with self.engine.begin() as conn:
+            _run(conn, steps)
+
+    def _queued(self) -> Iterator:
+        """The steps handed to the thread, as they arrive; raises ``_Aborted`` when the staging is
+        left without ``finish``."""
+        while (item := self._queue.get()) is not _END:
+            if item is _ABORT:
+                raise _Aborted(f"the staging of tenant {self.tenant_id!r} was left before it was finished")
+            yield from item
+
+    def _write_queued(self) -> None:
+        try:
+            if self._sqlite_file():
+                from crm_pipelines.warehouse import sqlite_bulk
+
+                sqlite_bulk.write(self.engine.url.database, self._queued(), BUSY_TIMEOUT_S)
+            else:
+                with self.engine.begin() as conn:
+                    _run(conn, self._queued())
+        except BaseException as exc:  # noqa: BLE001 - raised by finish, in the caller's thread
+            self._error = exc
+
+    def _stop(self, how: object) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(how)
+            self._thread.join()
 
 
 def staged_mode(conn: sa.Connection, tenant_id: str) -> str:

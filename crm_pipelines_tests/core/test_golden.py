@@ -141,3 +141,36 @@ def test_state_of_a_patched_golden_table_looks_up_its_current_rows():
         assert state.golden_hashes.lookup(asked).tolist() == ["h1", "h2", None, "h4", None]
         assert state.updated_at.lookup(asked, "-").tolist() == ["u1", "u2", "-", "u4", "-"]
         assert len(state.golden_hashes) == 3
+
+
+def test_a_full_resolve_hands_its_link_tables_over_before_survivorship(base_people, monkeypatch):
+    from crm_pipelines.core.config import MatchConfig
+    from crm_pipelines.core.golden import resolve as resolve_module
+
+    from .conftest import frame
+
+    contacts, calls = frame(base_people), []
+    survive = resolve_module.survive
+
+    def watched_survive(*args, **kwargs):  # survivorship must not have run when the tables are handed over
+        calls.append("survive")
+        return survive(*args, **kwargs)
+
+    def on_links(frames):
+        calls.append(frames)
+
+    monkeypatch.setattr(resolve_module, "survive", watched_survive)
+    res = resolve_module.resolve_tenant(contacts, None, None, MatchConfig(), NOW, on_links=on_links)
+    handed, after = calls[0], calls[1:]
+    assert after == ["survive"], "on_links runs once, before survivorship"
+    assert sorted(handed) == ["aliases", "link_history", "pairs", "patterns", "review_queue", "xref"]
+    for name, table in handed.items():
+        assert getattr(res, name) is table, name  # the very frames the resolution holds: nothing to re-stage
+    plain = resolve(base_people)
+    for name in ("golden_contacts", *handed):
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(plain, name), obj=name)
+
+    calls.clear()  # an incremental resolve stages its delta at the end: it hands nothing over early
+    changed = frame(base_people[:-1])
+    again = resolve_module.resolve_tenant(changed, res.state(), None, MatchConfig(), LATER, on_links=on_links)
+    assert again.stats["mode"] == "incremental" and not [c for c in calls if isinstance(c, dict)]

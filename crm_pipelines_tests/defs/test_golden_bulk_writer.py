@@ -67,8 +67,9 @@ def test_the_bulk_writer_publishes_what_the_in_process_path_publishes(tmp_path, 
     bulk_writes, write = [], sqlite_bulk.write
 
     def spy(database, steps, *args, **kwargs):
-        write(database, steps, *args, **kwargs)
-        bulk_writes.append(sum(isinstance(s, tuple) for s in steps))
+        frames = []  # the frames the writer took (the steps may come from a generator)
+        write(database, (frames.append(s) or s if isinstance(s, tuple) else s for s in steps), *args, **kwargs)
+        bulk_writes.append(len(frames))
 
     monkeypatch.setattr(sqlite_bulk, "write", spy)
     monkeypatch.setattr(staging, "BULK_VALUES", 0)  # every staging, the delta's too, through the helper
@@ -76,6 +77,7 @@ def test_the_bulk_writer_publishes_what_the_in_process_path_publishes(tmp_path, 
 
     assert here_modes == bulk_modes == ["full", "incremental"]
     assert len(bulk_writes) == 2, "both stagings should have gone through the bulk writer"
+    assert bulk_writes[0] == len(staging.STAGING), bulk_writes  # every table of the full staging, early or not
     assert len(here["xref"]) == len(contacts) - 10 - len(contacts.iloc[23::197]) and len(here["pairs"]) > 0
     assert np.unique(here["link_history"]["event"]).size > 1  # the second run moved records
     for name in staging.PUBLISHED:

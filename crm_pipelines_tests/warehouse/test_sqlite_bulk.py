@@ -120,10 +120,11 @@ def test_the_helper_commits_only_on_the_commit_line(sqlite_engine, tmp_path):
 
     engine = sqlite_engine("commit")
     table = STAGING["patterns"]
-    plan = {"database": engine.url.database, "busy_timeout_ms": 5000,
-            "steps": [{"sql": f"INSERT INTO {table.name} (tenant_id, pattern_id) VALUES (?, ?)", "params": ["t", 1]}]}
+    plan = {"database": engine.url.database, "busy_timeout_ms": 5000}
+    step = {"sql": f"INSERT INTO {table.name} (tenant_id, pattern_id) VALUES (?, ?)", "params": ["t", 1]}
     for tail, rows in ((b"", 0), (b"commit\n", 1)):  # the stream ends without its commit, then with it
-        done = subprocess.run([sys.executable, str(sqlite_bulk.HELPER)], input=json.dumps(plan).encode() + b"\n" + tail,
+        done = subprocess.run([sys.executable, str(sqlite_bulk.HELPER)],
+                              input=json.dumps(plan).encode() + b"\n" + json.dumps(step).encode() + b"\n" + tail,
                               capture_output=True)
         assert (done.returncode == 0) == bool(tail), done.stderr
         with engine.connect() as conn:
