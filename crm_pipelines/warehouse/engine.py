@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for the write lock (parallel Dagster steps queue)
+CHANGES_AT_BEGIN = "crm_sqlite_changes_at_begin"  # Connection.info key, set when a SQLite transaction begins
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -33,6 +34,9 @@ def make_engine(url: str) -> sa.Engine:
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn):  # noqa: ANN001
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # what this connection had written when its transaction (and its write lock) began: a
+            # read that finds the same count may go through another connection (``frames``)
+            conn.info[CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
 
         return engine
     return sa.create_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True, pool_recycle=1800)

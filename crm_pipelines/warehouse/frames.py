@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 BATCH = 5_000
 CHUNK = 100_000
+READ_BULK_VALUES = 2_000_000  # from this size on, a read from a SQLite file goes through ``sqlite_read``
 
 
 def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
@@ -24,11 +25,41 @@ def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
     compares the same values many times and resolved a 185k-record tenant read without sharing in
     17.8-19.6 s, with sharing in 12.1-12.3 s (the sharing costs about 1 s of the read)."""
     cols = [table.c[c] for c in columns] if columns else list(table.c)
+    if where is None:
+        bulk = _bulk_read(conn, table, cols, tenant_id, share_values)
+        if bulk is not None:
+            return bulk
     query = sa.select(*cols).where(table.c.tenant_id == tenant_id)
     if where is not None:
         query = query.where(where)
     keys, rows = _fetch(conn, query)
     return _frame_of(conn, keys, cols, rows, share_values)
+
+
+def _bulk_read(conn: sa.Connection, table: sa.Table, cols: list, tenant_id: str, share_values: bool):
+    """A read of at least ``READ_BULK_VALUES`` values (rows times columns) from a SQLite file,
+    through ``sqlite_read`` (1M canonical records in 10 instead of 21 s); else None.
+
+    The reader's connection sees what is committed. It reads what ``conn`` would: ``conn``'s
+    transaction holds the file's write lock from its start (``engine.make_engine``), so nothing is
+    committed meanwhile, and ``conn`` has written nothing itself since (its change count is that of
+    the transaction's start); otherwise the read stays on ``conn``."""
+    url = conn.engine.url
+    if conn.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or url.query:
+        return None
+    rows = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
+    if rows * len(cols) < READ_BULK_VALUES:
+        return None
+    from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S, CHANGES_AT_BEGIN
+
+    if conn.info.get(CHANGES_AT_BEGIN) != conn.connection.dbapi_connection.total_changes:
+        return None  # not our engine's transaction, or it wrote: only it sees its rows
+    from crm_pipelines.warehouse import sqlite_read
+
+    try:
+        return sqlite_read.read_tenant(url.database, table, cols, tenant_id, share_values, BUSY_TIMEOUT_S)
+    except sqlite_read.NotConvertible:
+        return None
 
 
 def _fetch(conn: sa.Connection, query) -> tuple[list[str], list[tuple]]:

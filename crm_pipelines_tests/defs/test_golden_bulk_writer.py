@@ -1,6 +1,7 @@
 """The golden pipeline publishes the same tables whether its stagings go through the SQLite bulk
-writer (a helper process) or are written in process: a full run, then a run with changed, deleted
-and new records whose delta is staged by the same writer."""
+writer (a helper process) and its reads through the bulk reader (another), or both stay in process:
+a full run, then a run with changed, deleted and new records whose delta is staged by the same
+writer."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crm_pipelines.core.golden.order import in_key_order
 from crm_pipelines.core.synth import generate
 from crm_pipelines.defs.golden_logic import build_golden, publish_golden
 from crm_pipelines.warehouse import golden_tables as gt
-from crm_pipelines.warehouse import sqlite_bulk, staging
+from crm_pipelines.warehouse import frames, sqlite_bulk, sqlite_read, staging
 from crm_pipelines.warehouse.engine import ensure_schema, make_engine
 from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
 
@@ -73,10 +74,19 @@ def test_the_bulk_writer_publishes_what_the_in_process_path_publishes(tmp_path, 
 
     monkeypatch.setattr(sqlite_bulk, "write", spy)
     monkeypatch.setattr(staging, "BULK_VALUES", 0)  # every staging, the delta's too, through the helper
+    monkeypatch.setattr(frames, "READ_BULK_VALUES", 0)  # and every read of a tenant's rows through the reader
+    reads, read = [], sqlite_read.read_tenant
+
+    def read_spy(*args, **kwargs):
+        reads.append(args[1].name)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite_read, "read_tenant", read_spy)
     bulk, bulk_modes = _chain(tmp_path, monkeypatch, "bulk", contacts)
 
     assert here_modes == bulk_modes == ["full", "incremental"]
     assert len(bulk_writes) == 2, "both stagings should have gone through the bulk writer"
+    assert {"canonical_contacts", "golden_contact_xref"} <= set(reads), reads
     assert bulk_writes[0] == len(staging.STAGING), bulk_writes  # every table of the full staging, early or not
     assert len(here["xref"]) == len(contacts) - 10 - len(contacts.iloc[23::197]) and len(here["pairs"]) > 0
     assert np.unique(here["link_history"]["event"]).size > 1  # the second run moved records
