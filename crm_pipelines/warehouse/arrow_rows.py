@@ -1,12 +1,14 @@
 """A frame's rows as Apache Arrow record batches typed by a warehouse table: what the bulk writers
 hand to C code instead of binding or formatting every value in Python (the SQLite bulk writer's
-helper process, PostgreSQL's ``COPY ... (FORMAT csv)``)."""
+helper process, PostgreSQL's ``COPY ... (FORMAT csv)``); and back, the rows the bulk readers read
+into Arrow as the frame ``frames.read_tenant_frame`` builds from a driver's rows (``frame_of``)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -63,3 +65,45 @@ def csv_chunks(frame: pd.DataFrame, schema: pa.Schema) -> Iterator[bytes]:
         sink = io.BytesIO()
         pa_csv.write_csv(batch, sink, options)
         yield sink.getvalue()
+
+
+def _objects(values: pa.ChunkedArray, share_values: bool) -> np.ndarray:
+    """Text as an object array of str and None; with ``share_values``, equal values as one object,
+    made one after the other (what ``frames._shared`` does for the driver's rows)."""
+    if not share_values:
+        return values.to_numpy(zero_copy_only=False)
+    encoded = values.combine_chunks().dictionary_encode()
+    uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if not encoded.null_count:
+        return uniques.take(codes)
+    out = np.full(len(codes), None, dtype=object)
+    valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+    out[valid] = uniques.take(codes[valid].astype(np.int64))
+    return out
+
+
+def _column(column: sa.Column, values: pa.ChunkedArray, share_values: bool):
+    """The column as ``read_tenant_frame`` builds it from the driver's values: a list of Python values
+    (None for NULL) given to ``pd.DataFrame``."""
+    if len(values) and values.null_count == len(values):
+        return np.full(len(values), None, dtype=object)  # no value at all: None, whatever the type
+    if isinstance(column.type, sa.Boolean):
+        flags = values.to_numpy(zero_copy_only=False)
+        if not values.null_count:
+            return flags.astype(bool)
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+        out = np.full(len(values), None, dtype=object)
+        out[valid] = flags[valid].astype(bool)
+        return out
+    if isinstance(column.type, sa.String):
+        return _objects(values, share_values)
+    return values.to_numpy(zero_copy_only=False)  # numbers: NULL → NaN, as pandas makes of None
+
+
+def frame_of(rows: pa.Table, columns: Sequence[sa.Column], share_values: bool) -> pd.DataFrame:
+    """The frame ``frames.read_tenant_frame`` makes of these rows (read as the Arrow types of
+    ``arrow_schema``, booleans as Arrow booleans or 0/1 integers), value for value and dtype for
+    dtype."""
+    data = {c.name: _column(c, rows.column(c.name), share_values) for c in columns}
+    return pd.DataFrame(data, columns=[c.name for c in columns])

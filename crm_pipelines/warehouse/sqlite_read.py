@@ -24,14 +24,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from crm_pipelines.warehouse.arrow_rows import NotConvertible
+from crm_pipelines.warehouse.arrow_rows import NotConvertible, frame_of
 
 HELPER = Path(__file__).with_name("_sqlite_read_helper.py")
 _MARKER = "_typed_row"
@@ -60,40 +59,6 @@ def query(table: sa.Table, columns: Sequence[sa.Column]) -> str:
     names = ", ".join(quote(c.name) for c in columns)
     return (f"SELECT 0 AS {_MARKER}, {typed} UNION ALL "
             f"SELECT 1, {names} FROM {quote(table.name)} WHERE {quote('tenant_id')} = ?")
-
-
-def _objects(values: pa.ChunkedArray, share_values: bool) -> np.ndarray:
-    """Text as an object array of str and None; with ``share_values``, equal values as one object,
-    made one after the other (what ``frames._shared`` does for sqlite3's rows)."""
-    if not share_values:
-        return values.to_numpy(zero_copy_only=False)
-    encoded = values.combine_chunks().dictionary_encode()
-    uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    if not encoded.null_count:
-        return uniques.take(codes)
-    out = np.full(len(codes), None, dtype=object)
-    valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
-    out[valid] = uniques.take(codes[valid].astype(np.int64))
-    return out
-
-
-def _column(column: sa.Column, values: pa.ChunkedArray, share_values: bool):
-    """The column as ``read_tenant_frame`` builds it from sqlite3's values: a list of Python values
-    (None for NULL) given to ``pd.DataFrame``."""
-    if len(values) and values.null_count == len(values):
-        return np.full(len(values), None, dtype=object)  # no value at all: None, whatever the type
-    if isinstance(column.type, sa.Boolean):
-        flags = values.to_numpy(zero_copy_only=False)
-        if not values.null_count:
-            return flags.astype(bool)
-        valid = values.is_valid().to_numpy(zero_copy_only=False)
-        out = np.full(len(values), None, dtype=object)
-        out[valid] = flags[valid].astype(bool)
-        return out
-    if isinstance(column.type, sa.String):
-        return _objects(values, share_values)
-    return values.to_numpy(zero_copy_only=False)  # numbers: NULL → NaN, as pandas makes of None
 
 
 def _message(errors) -> str:
@@ -129,6 +94,4 @@ def read_tenant(database: str, table: sa.Table, columns: Sequence[sa.Column], te
             proc.stdout.close()
         if proc.wait() != 0:
             raise BulkReadFailed(f"the SQLite reader failed (exit {proc.returncode}): {_message(errors) or 'no message'}")
-    rows = rows.filter(pc.equal(rows.column(_MARKER), 1))
-    data = {c.name: _column(c, rows.column(c.name), share_values) for c in columns}
-    return pd.DataFrame(data, columns=[c.name for c in columns])
+    return frame_of(rows.filter(pc.equal(rows.column(_MARKER), 1)), columns, share_values)

@@ -1,6 +1,7 @@
-"""The SQLite bulk reader (a helper process that reads rows into Arrow): ``read_tenant_frame`` gives
-the same frame through it as in process, value for value and dtype for dtype, and stays in process
-where the reader could not see what the caller sees."""
+"""The bulk readers (SQLite: a helper process that reads rows into Arrow; PostgreSQL: COPY to CSV that
+Arrow parses): ``read_tenant_frame`` gives the same frame through them as through the driver's rows,
+value for value and dtype for dtype, and stays on the caller's connection where the SQLite reader
+could not see what the caller sees."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from crm_pipelines.core.canonical import normalize_drafts
 from crm_pipelines.core.synth import generate
-from crm_pipelines.warehouse import frames, sqlite_read
+from crm_pipelines.warehouse import frames, pg_read, sqlite_read
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.engine import ensure_schema, make_engine
 from crm_pipelines.warehouse.frames import insert_frame, read_tenant_frame
@@ -20,7 +21,7 @@ from .test_golden_staging import _resolution
 
 
 @pytest.fixture
-def engine(tmp_path):
+def sqlite_engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'read.sqlite'}")
     ensure_schema(engine)
     yield engine
@@ -29,13 +30,14 @@ def engine(tmp_path):
 
 def _reads(monkeypatch, engine, table: sa.Table, tenant: str, share_values: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(through the reader, in process); fails if the reader was not used."""
-    used, read = [], sqlite_read.read_tenant
+    reader = pg_read if engine.dialect.name == "postgresql" else sqlite_read
+    used, read = [], reader.read_tenant
 
     def spy(*args, **kwargs):
         used.append(args[1].name)
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(sqlite_read, "read_tenant", spy)
+    monkeypatch.setattr(reader, "read_tenant", spy)
     monkeypatch.setattr(frames, "READ_BULK_VALUES", 0)
     with engine.connect() as conn:
         bulk = read_tenant_frame(conn, table, tenant, share_values=share_values)
@@ -87,7 +89,8 @@ def test_a_text_column_empty_in_the_reader_s_first_batch_is_still_read_as_text(e
     assert bulk["link_method"].iloc[-1] == "auto_merge" and bulk["match_probability"].iloc[-1] == 0.97
 
 
-def test_a_read_after_a_write_in_the_same_transaction_sees_the_write(engine, monkeypatch):
+def test_a_read_after_a_write_in_the_same_transaction_sees_the_write(sqlite_engine, monkeypatch):
+    engine = sqlite_engine
     monkeypatch.setattr(frames, "READ_BULK_VALUES", 0)
     rows = pd.DataFrame({"tenant_id": "t", "source": "hero", "source_id": ["a", "b"], "golden_id": ["G1", "G2"]})
     with engine.begin() as conn:
@@ -95,7 +98,8 @@ def test_a_read_after_a_write_in_the_same_transaction_sees_the_write(engine, mon
         assert read_tenant_frame(conn, gt.golden_contact_xref, "t")["source_id"].tolist() == ["a", "b"]
 
 
-def test_a_failing_reader_says_why(engine):
+def test_a_failing_reader_says_why(sqlite_engine):
+    engine = sqlite_engine
     missing = sa.Table("not_there", sa.MetaData(), sa.Column("tenant_id", sa.String))
     with pytest.raises(sqlite_read.BulkReadFailed, match="no such table"):
         sqlite_read.read_tenant(engine.url.database, missing, [missing.c.tenant_id], "t", False, busy_timeout_s=5)
