@@ -10,6 +10,8 @@ rows, so a 1%-change costs a 1%-write. ``stg_golden_publish`` records which of t
 
 ``stage_tables`` stages in a transaction of its own, and hands a large staging on a SQLite file to
 the bulk writer (``sqlite_bulk``), which writes it in one transaction of its helper process.
+``Staging`` does the same in two parts, so that a full resolve's tables but the golden rows are
+written while survivorship still runs (``resolve_tenant(on_links=...)``).
 """
 
 from __future__ import annotations
