@@ -7,7 +7,7 @@ takes 14-22 s on this host.
 
 The driver carries its own copy of the SQLite library, and two copies in one process release each
 other's POSIX locks on a shared file (https://www.sqlite.org/howtocorrupt.html, 2.2.1), so the
-driver runs in a helper process (``_sqlite_bulk_helper.py``), where locks work as between any two
+driver runs in a helper process (``_sqlite_helper.py``), where locks work as between any two
 processes. This process converts the frames to Arrow record batches and streams them through a pipe
 while the helper writes the previous ones, so both cores work.
 
@@ -30,11 +30,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from crm_pipelines.warehouse._sqlite_helper import END_OF_STREAM
 from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, record_batches
 from crm_pipelines.warehouse.frames import written_columns
 
-HELPER = Path(__file__).with_name("_sqlite_bulk_helper.py")
-_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the IPC stream's end marker (continuation, length 0)
+HELPER = Path(__file__).with_name("_sqlite_helper.py")
 __all__ = ["BulkWriteFailed", "NotConvertible", "write"]
 
 Step = sa.Executable | tuple[sa.Table, pd.DataFrame]  # a statement, or the rows of a frame for a table
@@ -75,7 +75,7 @@ def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
                 proc.stdin.write(schema.serialize())
                 for batch in record_batches(frame, schema):
                     proc.stdin.write(batch.serialize())
-                proc.stdin.write(_END_OF_STREAM)
+                proc.stdin.write(END_OF_STREAM)
             proc.stdin.write(b"commit\n")
             proc.stdin.close()
         except BrokenPipeError:

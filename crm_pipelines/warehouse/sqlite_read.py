@@ -3,7 +3,7 @@
 Python's sqlite3 makes a Python object per value and a tuple per row: reading a 1M-record tenant's
 canonical rows (45 million values) took 9 s, and laying them out as ``read_tenant_frame`` does (a
 column at a time, equal values shared) 12 s more. The ADBC SQLite driver (Apache Arrow's database
-connectivity) reads them into Arrow columns in C, in a helper process (``_sqlite_read_helper.py``;
+connectivity) reads them into Arrow columns in C, in a helper process (``_sqlite_helper.py``;
 the driver's own SQLite library must not share this process with sqlite3's, see ``sqlite_bulk``);
 this process makes each column's Python objects from Arrow: 10 instead of 21 s at 1M records.
 
@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -31,8 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from crm_pipelines.warehouse.arrow_rows import NotConvertible, frame_of
+from crm_pipelines.warehouse.sqlite_bulk import HELPER
 
-HELPER = Path(__file__).with_name("_sqlite_read_helper.py")
 _MARKER = "_typed_row"
 
 
@@ -74,7 +73,8 @@ def read_tenant(database: str, table: sa.Table, columns: Sequence[sa.Column], te
     column type it does not read (before starting the helper), ``BulkReadFailed`` when the helper
     fails."""
     sql = query(table, columns)
-    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000), "sql": sql, "params": [tenant_id]}
+    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000),
+            "query": {"sql": sql, "params": [tenant_id]}}
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=errors, env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
