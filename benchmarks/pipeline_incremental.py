@@ -1,7 +1,9 @@
 """The golden pipeline's own warehouse steps on one large tenant: a full run, then a run where 1% of
-the canonical records changed, on the embedded SQLite warehouse. Prints one JSON object.
+the canonical records changed, on the embedded SQLite warehouse or on a fresh PostgreSQL database.
+Prints one JSON object.
 
     .venv/bin/python benchmarks/pipeline_incremental.py --contacts 100000     # 185,140 rows
+    ... --publish-url postgresql+psycopg2://postgres@127.0.0.1/postgres   # on a fresh PostgreSQL database
 
 Each run is what the Dagster assets ``golden_resolution`` + ``golden_contacts`` do for a tenant:
 ``build_golden`` (read the canonical rows, the published tables and the matcher's cache, resolve,
@@ -30,8 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contacts", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--changed", type=float, default=0.01, help="share of canonical records changed before run 2")
+    ap.add_argument("--publish-url", default=None,
+                    help="run on a fresh database on this PostgreSQL server (SQLAlchemy URL; created and dropped "
+                         "here) instead of the embedded SQLite file")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
+    from crm_pipelines.commands.benchmark import fresh_warehouse
+
+    with tempfile.TemporaryDirectory() as tmp, fresh_warehouse(args.publish_url) as url:
         os.environ["CRM_DATA_DIR"] = tmp  # the matcher's cache lives beside the data
         from crm_pipelines.core.canonical import normalize_drafts
         from crm_pipelines.core.synth import generate
@@ -42,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
 
         contacts = normalize_drafts([d for batch, _ in generate(args.contacts, args.seed) for d in batch]).contacts
         tenant = str(contacts["tenant_id"].iloc[0])
-        engine = make_engine(f"sqlite:///{os.path.join(tmp, 'warehouse.sqlite')}")
+        engine = make_engine(url)
         ensure_schema(engine)
         with engine.begin() as conn:
             insert_frame(conn, gt.canonical_contacts, contacts)
-        out: dict = {"rows": len(contacts), "tenant": tenant}
+        out: dict = {"rows": len(contacts), "tenant": tenant, "backend": engine.dialect.name}
         now = datetime(2025, 1, 1, tzinfo=timezone.utc)
         for label in ("full", "changed"):
             if label == "changed":
