@@ -23,7 +23,10 @@ def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
     ``share_values``: in a column that repeats its values, equal values become one shared object, as
     in a frame built in memory; the driver makes a new object per cell. The matcher hashes and
     compares the same values many times and resolved a 185k-record tenant read without sharing in
-    17.8-19.6 s, with sharing in 12.1-12.3 s (the sharing costs about 1 s of the read)."""
+    17.8-19.6 s, with sharing in 12.1-12.3 s (the sharing costs about 1 s of the read).
+
+    A large read (``READ_BULK_VALUES``) goes through Arrow instead of the driver's rows, with the
+    same result (``_bulk_read``)."""
     cols = [table.c[c] for c in columns] if columns else list(table.c)
     if where is None:
         bulk = _bulk_read(conn, table, cols, tenant_id, share_values)
@@ -40,8 +43,9 @@ def _bulk_read(conn: sa.Connection, table: sa.Table, cols: list, tenant_id: str,
     """A read of at least ``READ_BULK_VALUES`` values (rows times columns) read into Arrow and made
     into the frame the driver's rows would give (``arrow_rows.frame_of``); else None.
 
-    PostgreSQL: ``COPY (SELECT ...) TO STDOUT`` on ``conn`` itself (``pg_read``). A SQLite file: the
-    ``sqlite_read`` helper process (1M canonical records in 10 instead of 21 s), whose connection
+    PostgreSQL: ``COPY (SELECT ...) TO STDOUT`` on ``conn`` itself (``pg_read``; 1M canonical records
+    in 7 instead of 16 s). A SQLite file: the
+    ``sqlite_read`` helper process (1M canonical records in 12 instead of 24 s), whose connection
     sees what is committed. It reads what ``conn`` would: ``conn``'s transaction holds the file's
     write lock from its start (``engine.make_engine``), so nothing is committed meanwhile, and
     ``conn`` has written nothing itself since (its change count is that of the transaction's start);

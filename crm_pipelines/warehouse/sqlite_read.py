@@ -5,7 +5,7 @@ canonical rows (45 million values) took 9 s, and laying them out as ``read_tenan
 column at a time, equal values shared) 12 s more. The ADBC SQLite driver (Apache Arrow's database
 connectivity) reads them into Arrow columns in C, in a helper process (``_sqlite_helper.py``;
 the driver's own SQLite library must not share this process with sqlite3's, see ``sqlite_bulk``);
-this process makes each column's Python objects from Arrow: 10 instead of 21 s at 1M records.
+this process makes each column's Python objects from Arrow: 12 instead of 24 s at 1M records.
 
 The driver infers a column's type from the first rows it reads, and a text column that is empty in
 all of them would come back as integers. So the query starts with one row of the table's own types
