@@ -37,6 +37,14 @@ def arrow_schema(table: sa.Table, columns: Sequence[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def read_types(table: sa.Table, columns: Sequence[sa.Column]) -> dict[str, pa.DataType]:
+    """The Arrow type each of ``columns`` is read as by the bulk readers: ``arrow_schema``'s, and
+    booleans as booleans (``frame_of`` makes of them what the driver's rows give)."""
+    flags = {c.name for c in columns if isinstance(c.type, sa.Boolean)}
+    types = {f.name: f.type for f in arrow_schema(table, [c.name for c in columns if c.name not in flags])}
+    return {c.name: pa.bool_() if c.name in flags else types[c.name] for c in columns}
+
+
 def record_batches(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The rows of ``frame[schema.names]``, ``batch_rows`` at a time (missing values, NaN included,
     become nulls; a float column of nothing but NaN is a null column of any type). Raises

@@ -42,6 +42,15 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True, pool_recycle=1800)
 
 
+def sqlite_file(engine: sa.Engine) -> str | None:
+    """The path of the engine's SQLite file (no in-memory database, no URL options), else None: what
+    another process (the bulk writer and reader) can open too."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or url.query:
+        return None
+    return url.database
+
+
 def is_postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"
 

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S, CHANGES_AT_BEGIN, sqlite_file
+
 BATCH = 5_000
 CHUNK = 100_000
 READ_BULK_VALUES = 2_000_000  # from this size on, a read from a SQLite file goes through ``sqlite_read``
@@ -50,9 +52,8 @@ def _bulk_read(conn: sa.Connection, table: sa.Table, cols: list, tenant_id: str,
     write lock from its start (``engine.make_engine``), so nothing is committed meanwhile, and
     ``conn`` has written nothing itself since (its change count is that of the transaction's start);
     otherwise the read stays on ``conn``."""
-    url = conn.engine.url
-    postgres = conn.dialect.name == "postgresql"
-    if not postgres and (conn.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or url.query):
+    postgres, database = conn.dialect.name == "postgresql", sqlite_file(conn.engine)
+    if not postgres and database is None:
         return None
     rows = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
     if rows * len(cols) < READ_BULK_VALUES:
@@ -64,13 +65,11 @@ def _bulk_read(conn: sa.Connection, table: sa.Table, cols: list, tenant_id: str,
             from crm_pipelines.warehouse import pg_read
 
             return pg_read.read_tenant(conn, table, cols, tenant_id, share_values)
-        from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S, CHANGES_AT_BEGIN
-
         if conn.info.get(CHANGES_AT_BEGIN) != conn.connection.dbapi_connection.total_changes:
             return None  # not our engine's transaction, or it wrote: only it sees its rows
         from crm_pipelines.warehouse import sqlite_read
 
-        return sqlite_read.read_tenant(url.database, table, cols, tenant_id, share_values, BUSY_TIMEOUT_S)
+        return sqlite_read.read_tenant(database, table, cols, tenant_id, share_values, BUSY_TIMEOUT_S)
     except NotConvertible:
         return None
 

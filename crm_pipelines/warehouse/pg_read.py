@@ -16,19 +16,10 @@ import tempfile
 from collections.abc import Sequence
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
-from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, frame_of
-
-
-def _types(table: sa.Table, columns: Sequence[sa.Column]) -> dict[str, pa.DataType]:
-    """Each column's Arrow type to parse it as (``arrow_schema``'s, booleans as booleans)."""
-    plain = [c for c in columns if not isinstance(c.type, sa.Boolean)]
-    types = {f.name: f.type for f in arrow_schema(table, [c.name for c in plain])}
-    types.update({c.name: pa.bool_() for c in columns if isinstance(c.type, sa.Boolean)})
-    return types
+from crm_pipelines.warehouse.arrow_rows import frame_of, read_types
 
 
 def read_tenant(conn: sa.Connection, table: sa.Table, columns: Sequence[sa.Column], tenant_id: str,
@@ -36,7 +27,7 @@ def read_tenant(conn: sa.Connection, table: sa.Table, columns: Sequence[sa.Colum
     """``read_tenant_frame(conn, table, tenant_id, [c.name for c in columns], share_values=...)``
     through COPY, inside the caller's transaction. Raises ``NotConvertible`` for a column type it
     does not parse (before anything is read)."""
-    types = _types(table, columns)
+    types = read_types(table, columns)
     query = sa.select(*columns).where(table.c.tenant_id == tenant_id)
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.cursor()  # the DBAPI cursor of this connection: same transaction
@@ -54,5 +45,3 @@ def read_tenant(conn: sa.Connection, table: sa.Table, columns: Sequence[sa.Colum
         cursor.close()
     return frame_of(parsed, columns, share_values)
 
-
-__all__ = ["NotConvertible", "read_tenant"]

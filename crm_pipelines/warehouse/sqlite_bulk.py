@@ -35,7 +35,7 @@ from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, rec
 from crm_pipelines.warehouse.frames import written_columns
 
 HELPER = Path(__file__).with_name("_sqlite_helper.py")
-__all__ = ["BulkWriteFailed", "NotConvertible", "write"]
+__all__ = ["BulkWriteFailed", "NotConvertible", "helper_error", "start_helper", "write"]
 
 Step = sa.Executable | tuple[sa.Table, pd.DataFrame]  # a statement, or the rows of a frame for a table
 
@@ -49,6 +49,26 @@ def _statement(statement: sa.Executable) -> dict:
     return {"sql": str(compiled), "params": [compiled.params[k] for k in (compiled.positiontup or [])]}
 
 
+def start_helper(plan: dict, errors, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """The helper process (``_sqlite_helper.py``), its stderr into the file ``errors``, with ``plan``
+    sent as its first line (``{"database", "busy_timeout_ms"}`` and, to read, ``"query"``)."""
+    proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=stdout, stderr=errors,
+                            env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
+    try:
+        proc.stdin.write(json.dumps(plan).encode() + b"\n")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
+
+
+def helper_error(errors) -> str:
+    """What the helper wrote to its stderr file ``errors``, on one line."""
+    errors.seek(0)
+    return " ".join(errors.read().decode(errors="replace").split())[:500]
+
+
 def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
     """Run ``steps`` in order, in one transaction of the SQLite file ``database``: statements as they
     are, frames as rows of their table (the frame's columns that the table has). ``steps`` may be a
@@ -56,10 +76,8 @@ def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
     the transaction commits after the last. An exception raised by ``steps`` rolls it all back."""
     plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000)}
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=errors, env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
+        proc = start_helper(plan, errors)
         try:
-            proc.stdin.write(json.dumps(plan).encode() + b"\n")
             for step in steps:
                 if not isinstance(step, tuple):
                     proc.stdin.write(json.dumps(_statement(step)).encode() + b"\n")
@@ -85,7 +103,5 @@ def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
             proc.wait()
             raise
         if proc.wait() != 0:
-            errors.seek(0)
-            message = errors.read().decode(errors="replace").strip().splitlines()
             raise BulkWriteFailed(f"the SQLite bulk writer failed (exit {proc.returncode}): "
-                                  f"{message[-1] if message else 'no message'}")
+                                  f"{helper_error(errors) or 'no message'}")

@@ -16,10 +16,7 @@ as ``None``\\s, ...).
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Sequence
 
@@ -29,8 +26,8 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from crm_pipelines.warehouse.arrow_rows import NotConvertible, frame_of
-from crm_pipelines.warehouse.sqlite_bulk import HELPER
+from crm_pipelines.warehouse.arrow_rows import frame_of, read_types
+from crm_pipelines.warehouse.sqlite_bulk import helper_error, start_helper
 
 _MARKER = "_typed_row"
 
@@ -39,31 +36,21 @@ class BulkReadFailed(RuntimeError):
     """The reader process failed."""
 
 
-def _literal(column: sa.Column) -> str:
-    """A value of the column's Arrow type for the typed first row."""
-    column_type = column.type
-    if isinstance(column_type, sa.String):
+def _literal(arrow_type: pa.DataType) -> str:
+    """A value of ``arrow_type`` for the typed first row."""
+    if pa.types.is_string(arrow_type):
         return "''"
-    if isinstance(column_type, sa.Float):
-        return "0.5"
-    if isinstance(column_type, (sa.Integer, sa.Boolean)):
-        return "0"
-    raise NotConvertible(f"{column.table.name}.{column.name}: no Arrow type for {column_type!r}")
+    return "0.5" if pa.types.is_floating(arrow_type) else "0"  # integers and booleans: 0/1 in SQLite
 
 
 def query(table: sa.Table, columns: Sequence[sa.Column]) -> str:
     """The tenant's rows of ``columns`` (one ``?`` parameter: the tenant), after the typed row."""
     quote = sqlite.dialect().identifier_preparer.quote
-    typed = ", ".join(f"{_literal(c)} AS {quote(c.name)}" for c in columns)
+    types = read_types(table, columns)  # raises NotConvertible for another column type
+    typed = ", ".join(f"{_literal(types[c.name])} AS {quote(c.name)}" for c in columns)
     names = ", ".join(quote(c.name) for c in columns)
     return (f"SELECT 0 AS {_MARKER}, {typed} UNION ALL "
             f"SELECT 1, {names} FROM {quote(table.name)} WHERE {quote('tenant_id')} = ?")
-
-
-def _message(errors) -> str:
-    """The helper's error (its stderr) on one line."""
-    errors.seek(0)
-    return " ".join(errors.read().decode(errors="replace").split())[:500]
 
 
 def read_tenant(database: str, table: sa.Table, columns: Sequence[sa.Column], tenant_id: str,
@@ -76,16 +63,14 @@ def read_tenant(database: str, table: sa.Table, columns: Sequence[sa.Column], te
     plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000),
             "query": {"sql": sql, "params": [tenant_id]}}
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, str(HELPER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=errors, env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"})
+        proc = start_helper(plan, errors, stdout=subprocess.PIPE)
         try:
-            proc.stdin.write(json.dumps(plan).encode() + b"\n")
             proc.stdin.close()
             rows = pa.ipc.open_stream(proc.stdout).read_all()
         except (pa.ArrowException, OSError) as exc:
             proc.kill()
             proc.wait()
-            raise BulkReadFailed(f"the SQLite reader failed: {_message(errors) or exc}") from exc
+            raise BulkReadFailed(f"the SQLite reader failed: {helper_error(errors) or exc}") from exc
         except BaseException:
             proc.kill()
             proc.wait()
@@ -93,5 +78,5 @@ def read_tenant(database: str, table: sa.Table, columns: Sequence[sa.Column], te
         finally:
             proc.stdout.close()
         if proc.wait() != 0:
-            raise BulkReadFailed(f"the SQLite reader failed (exit {proc.returncode}): {_message(errors) or 'no message'}")
+            raise BulkReadFailed(f"the SQLite reader failed (exit {proc.returncode}): {helper_error(errors) or 'no message'}")
     return frame_of(rows.filter(pc.equal(rows.column(_MARKER), 1)), columns, share_values)

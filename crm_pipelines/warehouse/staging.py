@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.arrow_rows import NotConvertible
-from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S
+from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S, sqlite_file
 from crm_pipelines.warehouse.frames import check_tenant, insert_frame, written_columns
 from crm_pipelines.warehouse.schema import metadata
 
@@ -182,6 +182,7 @@ class Staging:
     def __init__(self, engine: sa.Engine, tenant_id: str, bulk_values: int | None = None):
         self.engine, self.tenant_id = engine, tenant_id
         self.bulk_values = BULK_VALUES if bulk_values is None else bulk_values
+        self.database = sqlite_file(engine)  # a SQLite file the bulk writer can open, else None
         self.batch = uuid.uuid4().hex
         self.early_frames: dict[str, pd.DataFrame] = {}
         self._early_steps: list = []
@@ -195,10 +196,6 @@ class Staging:
     def __exit__(self, *exc) -> None:
         self._stop(_ABORT)  # a no-op after finish
 
-    def _sqlite_file(self) -> bool:
-        url = self.engine.url
-        return self.engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:") and not url.query
-
     def early(self, frames: dict[str, pd.DataFrame]) -> None:
         """Stage these tables (``STAGING`` names of a full resolution) now; raises on a row of
         another tenant, as ``finish`` would."""
@@ -209,7 +206,7 @@ class Staging:
             raise ValueError(f"not staging tables: {sorted(unknown)}")
         steps = _head(self.tenant_id, None, self.batch) + _table_steps(self.tenant_id, frames, self.batch)
         self.early_frames, self._early_steps = dict(frames), steps
-        in_background = self._sqlite_file() or self.engine.dialect.name == "postgresql"
+        in_background = self.database is not None or self.engine.dialect.name == "postgresql"
         if in_background and _values(steps) >= self.bulk_values:
             self._queue = queue.SimpleQueue()
             self._queue.put(steps)
@@ -240,11 +237,11 @@ class Staging:
         return counts
 
     def _write(self, steps: list) -> None:
-        if self._sqlite_file() and _values(steps) >= self.bulk_values:
+        if self.database is not None and _values(steps) >= self.bulk_values:
             from crm_pipelines.warehouse import sqlite_bulk
 
             try:
-                sqlite_bulk.write(self.engine.url.database, steps, BUSY_TIMEOUT_S)
+                sqlite_bulk.write(self.database, steps, BUSY_TIMEOUT_S)
                 return
             except NotConvertible:
                 pass  # nothing was written: the rows go the usual way
@@ -261,10 +258,10 @@ class Staging:
 
     def _write_queued(self) -> None:
         try:
-            if self._sqlite_file():
+            if self.database is not None:
                 from crm_pipelines.warehouse import sqlite_bulk
 
-                sqlite_bulk.write(self.engine.url.database, self._queued(), BUSY_TIMEOUT_S)
+                sqlite_bulk.write(self.database, self._queued(), BUSY_TIMEOUT_S)
             else:
                 with self.engine.begin() as conn:
                     _run(conn, self._queued())

@@ -165,11 +165,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     timings["score_cpu"] = time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-
-    def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
-        levels, veto = compare_pairs(cols, pi, pj, config)
-        return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | isin_codes(_codes(pi, pj, n), cannot_codes)
-
+    conflict = _conflict_test(cols, params, cannot_codes, n, config)
     comp_out: list = []
     labels, refused = cluster(n, sp.i[strong], sp.j[strong], sp.weight[strong], mi, mj, conflict,
                               (sp.i[bad], sp.j[bad]), config.max_exact_component, comp_out)
@@ -221,6 +217,16 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     # the golden rows as the cache holds them: the next run's state and its patch share one id index
     return Resolution(cache.golden_contacts, xref, aliases, history, pairs, review, params, stats, timings,
                       cache, patterns)
+
+
+def _conflict_test(cols, params: FSParams, cannot_codes: np.ndarray, n: int, config: MatchConfig):
+    """The clustering's test of record pairs (``pi``, ``pj``): a veto, a weight under the conflict
+    weight, or a cannot-link."""
+    def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+        levels, veto = compare_pairs(cols, pi, pj, config)
+        return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | isin_codes(_codes(pi, pj, n), cannot_codes)
+
+    return conflict
 
 
 def _strong_bad(sp, allc, must_codes, cannot_codes, config):
