@@ -4,9 +4,9 @@ Publishing copies one tenant's staged rows into the published tables in one tran
 blocking check on the staged data stops a bad golden table from ever becoming visible.
 
 A full resolution replaces the tenant's published rows. An incremental one (``resolution.delta``)
-stages only what changed: the rows of the affected golden contacts, xref rows and pairs, plus the
-keys they replace (``stg_golden_scope``); the publish then deletes those keys and inserts the staged
-rows, so a 1%-change costs a 1%-write. ``stg_golden_publish`` records which of the two is staged.
+stages only what changed: the golden rows, xref rows and pairs that differ from the published ones
+(``core.golden.delta``), plus the keys they replace (``stg_golden_scope``); the publish then deletes
+those keys and inserts the staged rows, so a 1%-change costs less than a 1%-write. ``stg_golden_publish`` records which of the two is staged.
 
 ``stage_tables`` stages in a transaction of its own, and hands a large staging on a SQLite file to
 the bulk writer (``sqlite_bulk``), which writes it in one transaction of its helper process.
@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 import sqlalchemy as sa
 
+from crm_pipelines.core.golden.delta import PAIR_KEY
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.arrow_rows import NotConvertible
 from crm_pipelines.warehouse.engine import BUSY_TIMEOUT_S, sqlite_file
@@ -56,8 +57,10 @@ stg_golden_publish = sa.Table(
             "rows; published_at is set once this staging was published, cleared_at once its rows were removed")
 stg_golden_scope = sa.Table(
     "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
-    sa.Column("key_a", S), sa.Column("key_b", S),
-    comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'record' (key_a, key_b = source, source_id)")
+    sa.Column("key_a", S), sa.Column("key_b", S), sa.Column("key_c", S), sa.Column("key_d", S),
+    comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'xref' (key_a, key_b = source, source_id), "
+            "'pair' (key_a .. key_d = source_a, source_id_a, source_b, source_id_b)")
+PAIR_SCOPE = ("key_a", "key_b", "key_c", "key_d")  # the scope's columns of a pair key (``PAIR_KEY``)
 
 
 STAGING_TABLES = (*STAGING.values(), stg_golden_publish, stg_golden_scope)
@@ -97,8 +100,11 @@ def _head(tenant_id: str, delta, batch: str) -> list:
     if delta is not None:
         steps.append((stg_golden_scope, pd.concat([
             pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": delta.golden_ids, "key_b": None}),
-            pd.DataFrame({"tenant_id": tenant_id, "target": "record", "key_a": delta.records["source"].to_numpy(),
-                          "key_b": delta.records["source_id"].to_numpy()})], ignore_index=True)))
+            pd.DataFrame({"tenant_id": tenant_id, "target": "xref", "key_a": delta.records["source"].to_numpy(),
+                          "key_b": delta.records["source_id"].to_numpy()}),
+            pd.DataFrame({"tenant_id": tenant_id, "target": "pair", **{
+                key: delta.pair_keys[column].to_numpy() for key, column in zip(PAIR_SCOPE, PAIR_KEY)}})],
+            ignore_index=True)))
     return steps + [stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id),
                     stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
                                                        staged_at=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -352,14 +358,28 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
         keys = sa.select(scope.key_a).where(mine, scope.target == "golden")
         conn.execute(published.delete().where(published.c.tenant_id == tenant_id, published.c.golden_id.in_(keys)))
         return
-    records = sa.select(scope.key_a, scope.key_b).where(mine, scope.target == "record")
     if name == "xref":
+        records = sa.select(scope.key_a, scope.key_b).where(mine, scope.target == "xref")
         conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
                                               sa.tuple_(published.c.source, published.c.source_id).in_(records)))
-    else:  # pairs: every pair with an end among the records, one end at a time (each through its index)
-        for side in ("a", "b"):
-            conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
-                published.c[f"source_{side}"], published.c[f"source_id_{side}"]).in_(records)))
+        return
+    # pairs: by their two records (through the index of the first)
+    pairs = sa.select(*(scope[k] for k in PAIR_SCOPE)).where(mine, scope.target == "pair")
+    conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
+        *(published.c[c] for c in PAIR_KEY)).in_(pairs)))
+
+
+class StagedByEarlierVersion(RuntimeError):
+    """A staged delta whose scope this version does not read: it must be staged again."""
+
+
+def _check_scope(conn: sa.Connection, tenant_id: str) -> None:
+    c = stg_golden_scope.c
+    if conn.execute(sa.select(c.target).where(c.tenant_id == tenant_id, c.target == "record").limit(1)).first():
+        raise StagedByEarlierVersion(
+            f"the staged delta of tenant {tenant_id!r} was written by an earlier version of crm_pipelines, which "
+            "replaced every pair of a changed record: materialize golden_resolution for this tenant again, then "
+            "publish (nothing was changed)")
 
 
 def _tenant_rows(conn: sa.Connection, table: sa.Table, tenant_id: str) -> int:
@@ -375,6 +395,8 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     if cleared:  # published and cleared already: the published tables are this staging's
         return {name: _tenant_rows(conn, table, tenant_id) for name, table in PUBLISHED.items()}
     delta = mode == "delta"
+    if delta:
+        _check_scope(conn, tenant_id)
     if delta and conn.dialect.name == "postgresql":
         # the delete-by-key joins the scope: without statistics the planner takes it for a row or two
         # and loops over the published table once per key (minutes at 1M rows instead of a second)

@@ -172,6 +172,18 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
                 got = _published(conn, name, tenant)
                 columns = [c for c in want.columns if c in got.columns and c != "id"]
                 assert _rowset(got, columns) == _rowset(want, columns), name
+    # a delta staged by an earlier version (its scope named whole records) is refused, not half-applied
+    from crm_pipelines.warehouse.staging import StagedByEarlierVersion, stg_golden_scope
+
+    with engine.begin() as conn:
+        stage(conn, tenant, inc)
+        conn.execute(stg_golden_scope.insert().values(tenant_id=tenant, target="record", key_a="hero", key_b="x"))
+    with pytest.raises(StagedByEarlierVersion, match="materialize golden_resolution"):
+        with engine.begin() as conn:
+            publish(conn, tenant)
+    with engine.connect() as conn:
+        assert _rowset(_published(conn, "pairs", tenant), list(inc.pairs.columns)) == _rowset(
+            inc.pairs, list(inc.pairs.columns))
 
 
 def test_reading_with_shared_values_gives_the_same_frame(engine):

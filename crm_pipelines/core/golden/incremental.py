@@ -34,6 +34,7 @@ from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_wei
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
 from ..arrays import isin_codes, merged_order, sorted_unique
+from .delta import PAIR_KEY, changed_golden, changed_pairs, changed_xref
 from .ids import GoldenState, assign_ids, record_keys, resolve_series
 from .patched import PatchedFrame
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
@@ -78,15 +79,18 @@ class ResolutionDelta:
     cache belongs to): applying it to those tables gives the full resolution's tables.
 
     * golden_contacts: delete the rows of ``golden_ids``, insert ``golden_contacts``;
-    * xref and pairs: delete the rows of ``records`` (xref) and every pair with an end among them,
-      insert ``xref`` and ``pairs``.
-    Aliases, history, review queue and patterns are small and published whole."""
+    * xref: delete the rows of ``records``, insert ``xref``;
+    * pairs: delete the pairs of ``pair_keys`` (their two records: the pairs that differ, old and
+      new), insert ``pairs``.
+    Only rows that differ from the previous ones are in it (``delta``). Aliases, history, review
+    queue and patterns are small and published whole."""
 
     golden_ids: np.ndarray
     golden_contacts: pd.DataFrame
-    records: pd.DataFrame     # source, source_id
+    records: pd.DataFrame       # source, source_id
     xref: pd.DataFrame
     pairs: pd.DataFrame
+    pair_keys: pd.DataFrame     # source_a, source_id_a, source_b, source_id_b
 
 
 def config_key(config: MatchConfig) -> str:
@@ -336,6 +340,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
+    # only the pairs that differ from the published ones are written (``delta``)
+    old_pairs = PatchedFrame.of(cache.pairs).take(np.flatnonzero(~pkeep))  # the published pairs re-decided
+    new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs)
     pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
@@ -353,11 +360,21 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     present_prev = np.zeros(n_prev, bool)
     present_prev[prev_pos[prev_pos >= 0]] = True
     gone = np.flatnonzero(~present_prev)  # previous records that are no longer live
-    records = pd.DataFrame({"source": np.concatenate([frame["source"].to_numpy(dtype=object)[A], cache.sources[gone]]),
-                            "source_id": np.concatenate([frame["source_id"].to_numpy(dtype=object)[A],
+    # only the rows that differ from the published ones are written (``delta``)
+    x_aff = xref.iloc[A].reset_index(drop=True)
+    xdiff = changed_xref(x_aff, previous.xref.iloc[np.maximum(pA, 0)].reset_index(drop=True), pA >= 0)
+    records = pd.DataFrame({"source": np.concatenate([frame["source"].to_numpy(dtype=object)[A[xdiff]], cache.sources[gone]]),
+                            "source_id": np.concatenate([frame["source_id"].to_numpy(dtype=object)[A[xdiff]],
                                                          cache.source_ids[gone]])})
-    delta = ResolutionDelta(np.array(sorted(dropped), dtype=object), new_rows.reset_index(drop=True), records,
-                            xref.iloc[A].reset_index(drop=True), new_pairs[list(pairs.columns)])
+    golden_ids, golden_rows = changed_golden(np.array(sorted(dropped), dtype=object), new_rows.reset_index(drop=True),
+                                             old_gc)
+    written = new_pairs[pairs_written][list(pairs.columns)].reset_index(drop=True)
+    # the keys of the pairs written too: publishing the same delta again replaces its own pairs
+    pair_keys = pd.concat([old_pairs.loc[old_differs, PAIR_KEY], written[PAIR_KEY]]).drop_duplicates()
+    delta = ResolutionDelta(golden_ids, golden_rows, records, x_aff[xdiff].reset_index(drop=True), written,
+                            pair_keys.reset_index(drop=True))
+    stats.update(delta_golden_rows=len(golden_rows), delta_xref_rows=int(xdiff.sum()),
+                 delta_pairs=int(pairs_written.sum()), delta_pairs_removed=int(old_differs.sum()))
     new_cache = MatchCache(tenant_id, cache.config, keys, frame["source"].to_numpy(dtype=object),
                            frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
                            sp.inverse, comp, labels,

@@ -1,0 +1,86 @@
+"""What an incremental run writes: only the rows that differ from the published ones.
+
+An incremental run re-resolves every record of an affected cluster (the changed records and
+everything clustered with them, before or after), about 2.3 times the changed records. Most of
+those rows come out exactly as published: the golden row of a cluster whose survivors did not
+change, the xref row of a record that stays with its golden contact, a pair whose score and
+decision are the same. Written again, each still costs its delete and insert, on its own pages
+of the table and of every index, all through the write-ahead log: at 1M records, a 1%-change
+wrote 10k golden rows, 23k xref rows and 51k pairs, of which 40%, 78% and 66% were unchanged.
+
+The functions here compare the re-resolved rows with the previous ones exactly (every column;
+missing equals missing) and keep what differs:
+
+* golden rows and xref rows are replaced by key (golden id; source and source id), so a row equal
+  to its previous one is dropped from the delete keys and from the rows to insert;
+* pairs are replaced by key (their two records): a pair equal to its previous one but for the
+  time it was reported keeps that time (``created_at``), as an xref row keeps its ``linked_at``,
+  and is not written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PAIR_KEY = ["source_a", "source_id_a", "source_b", "source_id_b"]
+
+
+def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns) -> np.ndarray:
+    """Per row position: every column of ``columns`` equal in ``a`` and ``b`` (missing = missing)."""
+    same = np.ones(len(a), dtype=bool)
+    for name in columns:
+        x, y = a[name].to_numpy(dtype=object), b[name].to_numpy(dtype=object)
+        missing_x, missing_y = pd.isna(x), pd.isna(y)
+        same &= (missing_x & missing_y) | (~missing_x & ~missing_y & (x == y))
+    return same
+
+
+def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.ndarray, pd.DataFrame]:
+    """(golden ids to delete, rows to insert): ``ids`` and ``rows`` without the rows equal to the
+    previous row of their id. ``previous`` = the previous golden rows (a ``PatchedFrame``)."""
+    if not len(rows):
+        return ids, rows
+    gids = rows["golden_id"].to_numpy(dtype=object)
+    old = {}
+    found = np.ones(len(rows), dtype=bool)
+    for name in rows.columns:
+        old[name], hit = previous.lookup("golden_id", name, gids)
+        found &= hit
+    same = found & equal_rows(rows, pd.DataFrame(old), rows.columns)
+    if not same.any():
+        return ids, rows
+    unchanged = set(gids[same].tolist())
+    return (np.array([g for g in ids.tolist() if g not in unchanged], dtype=object),
+            rows[~same].reset_index(drop=True))
+
+
+def changed_xref(rows: pd.DataFrame, previous: pd.DataFrame, has_previous: np.ndarray) -> np.ndarray:
+    """Mask over ``rows`` (re-resolved xref rows): the row differs from its previous row, or has
+    none. ``previous`` holds, at the same positions, the previous row where ``has_previous``."""
+    differs = np.ones(len(rows), dtype=bool)
+    at = np.flatnonzero(has_previous)
+    if len(at):
+        differs[at] = ~equal_rows(rows.iloc[at], previous.iloc[at], rows.columns)
+    return differs
+
+
+def changed_pairs(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(``new`` with ``created_at`` carried from an otherwise equal ``old`` pair, mask over ``new``:
+    the pair differs from the old pair of its key or has none, mask over ``old``: likewise).
+
+    ``new`` = the re-decided pairs, ``old`` = the previous pairs they replace; a pair's key is its
+    two records (``PAIR_KEY``), distinct within each frame. The published pairs are replaced pair
+    by pair: the old ones that differ are deleted, the new ones that differ inserted."""
+    others = [c for c in new.columns if c not in PAIR_KEY and c != "created_at"]
+    new, old = new.reset_index(drop=True), old.reset_index(drop=True)
+    both = new.reset_index(names="_new").merge(old.reset_index(names="_old"), on=PAIR_KEY, suffixes=("", "_was"))
+    match = equal_rows(both, both[[f"{c}_was" for c in others]].set_axis(others, axis=1), others)
+    new_at, old_at = both["_new"].to_numpy()[match], both["_old"].to_numpy()[match]
+    if len(new_at):
+        created = new["created_at"].to_numpy(dtype=object).copy()
+        created[new_at] = old["created_at"].to_numpy(dtype=object)[old_at]
+        new = new.assign(created_at=created)
+    new_differs, old_differs = np.ones(len(new), dtype=bool), np.ones(len(old), dtype=bool)
+    new_differs[new_at], old_differs[old_at] = False, False
+    return new, new_differs, old_differs
