@@ -29,25 +29,24 @@ PAIR_KEY = ["source_a", "source_id_a", "source_b", "source_id_b"]
 def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns) -> np.ndarray:
     """Per row position: every column of ``columns`` equal in ``a`` and ``b`` (missing = missing)."""
     same = np.ones(len(a), dtype=bool)
-    for name in columns:
-        x, y = a[name].to_numpy(dtype=object), b[name].to_numpy(dtype=object)
-        missing_x, missing_y = pd.isna(x), pd.isna(y)
-        same &= (missing_x & missing_y) | (~missing_x & ~missing_y & (x == y))
+    for name in columns:  # missing values as None, which equals None (NaN and pd.NA do not equal themselves)
+        same &= a[name].to_numpy(dtype=object, na_value=None) == b[name].to_numpy(dtype=object, na_value=None)
     return same
 
 
 def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.ndarray, pd.DataFrame]:
     """(golden ids to delete, rows to insert): ``ids`` and ``rows`` without the rows equal to the
-    previous row of their id. ``previous`` = the previous golden rows (a ``PatchedFrame``)."""
+    previous row of their id. ``previous`` = the previous golden rows (a ``PatchedFrame``: its
+    rows of these ids are found through its index of golden ids)."""
     if not len(rows):
         return ids, rows
     gids = rows["golden_id"].to_numpy(dtype=object)
-    old = {}
-    found = np.ones(len(rows), dtype=bool)
-    for name in rows.columns:
-        old[name], hit = previous.lookup("golden_id", name, gids)
-        found &= hit
-    same = found & equal_rows(rows, pd.DataFrame(old), rows.columns)
+    old = previous.take(np.flatnonzero(previous.isin("golden_id", gids)))
+    both = rows.reset_index(drop=True).reset_index(names="_row").merge(old, on="golden_id", suffixes=("", "_was"))
+    others = [c for c in rows.columns if c != "golden_id"]
+    same = np.zeros(len(rows), dtype=bool)
+    same[both["_row"].to_numpy()[equal_rows(both, both[[f"{c}_was" for c in others]].set_axis(others, axis=1),
+                                             others)]] = True
     if not same.any():
         return ids, rows
     unchanged = set(gids[same].tolist())
