@@ -7,7 +7,7 @@ import pytest
 from crm_pipelines.core.matching.blocking import candidate_pairs
 from crm_pipelines.core.matching.clustering import cluster, components
 
-from .conftest import NOW, frame, gid, person, resolve
+from .conftest import frame, gid, person, resolve
 
 
 def test_blocking_caps_block_sizes_and_stays_linear():

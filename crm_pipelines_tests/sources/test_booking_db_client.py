@@ -11,7 +11,7 @@ from crm_pipelines.demo.world import demo_worlds
 from crm_pipelines.sources._http import SourceError
 from crm_pipelines.sources.booking_db import SOURCE
 from crm_pipelines.sources.booking_db.emulator import build_booking_database
-from crm_pipelines_tests.sources.booking_db_fixtures import booking_db, booking_url, connect  # noqa: F401
+from crm_pipelines_tests.sources.booking_db_fixtures import connect
 
 OBJECTS = ("companies", "services", "mappings")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import CopyStream, copy_text, insert_frame, read_tenant_frame, text_chunks
