@@ -42,7 +42,7 @@ def quality_definitions(tenants: Tenants, partitions: dg.PartitionsDefinition, a
     checks = booking_checks(partitions, existing) + integrity_checks(partitions, existing) + fresh
     if GOLDEN in existing:  # isolation blocks the publish (runs on the staged resolution); health on the result
         staged = GoldenTables(golden="stg_golden_contacts", xref="stg_golden_contact_xref",
-                              pairs="stg_match_pairs", review="stg_match_review_queue")
+                              pairs="stg_match_pairs", review="stg_match_review_queue", staged=True)
         checks += golden_checks(partitions, GOLDEN, isolation_key=RESOLUTION if RESOLUTION in existing else None,
                                 isolation_tables=staged if RESOLUTION in existing else None)
     jobs, schedules = build_schedules(tenants, existing)

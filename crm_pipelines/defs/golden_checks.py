@@ -12,6 +12,7 @@ from crm_pipelines.defs.constants import CHECK_GOLDEN_HEALTH, CHECK_GOLDEN_ISOLA
 from crm_pipelines.defs.markdown import md_table
 from crm_pipelines.defs.resources import WarehouseResource
 from crm_pipelines.quality.golden_health import GoldenTables, HealthThresholds, health, isolation_violations
+from crm_pipelines.warehouse.staging import attach_staged
 
 
 def golden_checks(partitions: dg.PartitionsDefinition, golden_key: dg.AssetKey,
@@ -32,7 +33,10 @@ def golden_checks(partitions: dg.PartitionsDefinition, golden_key: dg.AssetKey,
         id. Anything downstream of the golden table is not published in the same run while it fails."""
         tenant = context.partition_key
         with warehouse.engine.connect() as conn:
-            violations = isolation_violations(conn, tenant, isolation_tables)
+            tables = isolation_tables
+            # a large staging on SQLite is a file of its own: attached, and its tables checked
+            schema = attach_staged(conn, tenant) if tables.staged else None
+            violations = isolation_violations(conn, tenant, tables.in_schema(schema) if schema else tables)
         metadata = {"tenant": tenant, "violations": len(violations),
                     "violation_list": dg.MetadataValue.md(md_table(violations, limit=50))}
         if violations:

@@ -7,7 +7,7 @@ isolation rule learns only *which* other tenant a row of this tenant points at, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +20,19 @@ MERGE_DECISIONS = ("auto_merge", "match", "merge")
 
 @dataclass(frozen=True)
 class GoldenTables:
+    """Table names (``schema.table`` for a table of an attached database). ``staged``: the golden,
+    xref, pairs and review tables are a staging's (``in_schema`` points them at a staging file)."""
     golden: str = "golden_contacts"
     xref: str = "golden_contact_xref"
     canonical: str = "canonical_contacts"
     pairs: str = "match_pairs"
     review: str = "match_review_queue"
     rejects: str = "contact_rejects"
+    staged: bool = False
+
+    def in_schema(self, schema: str) -> "GoldenTables":
+        """The resolution's tables (not the canonical contacts and rejects) in ``schema``."""
+        return replace(self, **{k: f"{schema}.{getattr(self, k)}" for k in ("golden", "xref", "pairs", "review")})
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,8 @@ class HealthThresholds:
 
 
 def _t(name: str, *cols: str) -> sa.TableClause:
-    return sa.table(name, *(sa.column(c) for c in cols))
+    schema, _, table = name.rpartition(".")
+    return sa.table(table, *(sa.column(c) for c in cols), schema=schema or None)
 
 
 def _exists(conn: sa.Connection, *names: str) -> bool:

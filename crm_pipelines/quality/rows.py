@@ -14,11 +14,13 @@ _SKIP = {"payload", "content_hash", "first_seen_at", "updated_at", "deleted_at",
 
 
 def table_columns(conn: sa.Connection, name: str) -> list[str] | None:
-    """Column names of ``name``, or None when the table does not exist."""
+    """Column names of ``name`` (``schema.table`` in an attached database), or None when the table
+    does not exist."""
     inspector = sa.inspect(conn)
-    if not inspector.has_table(name):
+    schema, _, table = name.rpartition(".")
+    if not inspector.has_table(table, schema=schema or None):
         return None
-    return [c["name"] for c in inspector.get_columns(name)]
+    return [c["name"] for c in inspector.get_columns(table, schema=schema or None)]
 
 
 def live_rows(conn: sa.Connection, name: str, tenant_id: str, columns: list[str] | None = None

@@ -2,7 +2,7 @@
 _sqlite_helper.py``), so it loads only pyarrow and the ADBC SQLite driver, not the project: 78 MB at
 start. A process of its own, because the driver carries its own SQLite library (see ``sqlite_bulk``).
 
-Reads from stdin one JSON line ``{"database", "busy_timeout_ms"}`` and then:
+Reads from stdin one JSON line ``{"database", "busy_timeout_ms", "synchronous"}`` and then:
 
 - to write (``sqlite_bulk``): one JSON line per step, ``{"sql", "params"}`` or ``{"rows": table}``
   (followed by an Arrow IPC stream of the rows), then the line ``commit``. The steps may arrive as
@@ -32,7 +32,7 @@ def _statement(adbc, pa, conn, sql: str, params: list | None = None):
     return statement
 
 
-def _write(adbc, pa, conn, source) -> None:
+def _write(adbc, pa, conn, source, synchronous: bool) -> None:
     def execute(sql: str, params: list | None = None) -> None:
         statement = _statement(adbc, pa, conn, sql, params)
         try:
@@ -51,7 +51,8 @@ def _write(adbc, pa, conn, source) -> None:
         finally:
             statement.close()
 
-    execute("PRAGMA synchronous=NORMAL")  # as the engine's connections (the file is in WAL mode)
+    # as the engine's connections (the warehouse is in WAL mode); OFF for a file rebuilt after a crash
+    execute("PRAGMA synchronous=NORMAL" if synchronous else "PRAGMA synchronous=OFF")
     # the staging tables' only index (tenant) grows at its end: a small page cache does
     execute("PRAGMA cache_size=-8192")
     execute("BEGIN IMMEDIATE")
@@ -101,7 +102,7 @@ def main() -> int:
         if "query" in plan:
             _read(adbc, pa, conn, plan["query"], sys.stdout.buffer)
         else:
-            _write(adbc, pa, conn, source)
+            _write(adbc, pa, conn, source, plan.get("synchronous", True) is not False)
     finally:
         conn.close()  # an open transaction is rolled back
         database.close()

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for the write lock (parallel Dagster steps queue)
 CHANGES_AT_BEGIN = "crm_sqlite_changes_at_begin"  # Connection.info key, set when a SQLite transaction begins
+ATTACHED = "crm_sqlite_attached"  # Connection.info key: {schema name: file} of databases attached to it (staging files)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -37,6 +38,17 @@ def make_engine(url: str) -> sa.Engine:
             # what this connection had written when its transaction (and its write lock) began: a
             # read that finds the same count may go through another connection (``frames``)
             conn.info[CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
+
+        @sa.event.listens_for(engine, "reset")
+        def _on_reset(dbapi_conn, record, _state):  # noqa: ANN001
+            # a staging file attached by a publish or a check (``staging.attach_staged``) is detached
+            # when its connection goes back to the pool: outside any transaction, where SQLite allows it
+            attached = record.info.pop(ATTACHED, None)
+            if attached:
+                if dbapi_conn.in_transaction:
+                    dbapi_conn.rollback()
+                for schema in attached:
+                    dbapi_conn.execute(f"DETACH DATABASE {schema}")
 
         return engine
     return sa.create_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True, pool_recycle=1800)

@@ -46,7 +46,8 @@ class BulkWriteFailed(RuntimeError):
 
 def _statement(statement: sa.Executable) -> dict:
     compiled = statement.compile(dialect=sqlite.dialect())
-    return {"sql": str(compiled), "params": [compiled.params[k] for k in (compiled.positiontup or [])]}
+    positions = getattr(compiled, "positiontup", None) or []  # DDL (CREATE TABLE) has no parameters
+    return {"sql": str(compiled), "params": [compiled.params[k] for k in positions]}
 
 
 def start_helper(plan: dict, errors, stdout=subprocess.DEVNULL) -> subprocess.Popen:
@@ -69,12 +70,14 @@ def helper_error(errors) -> str:
     return " ".join(errors.read().decode(errors="replace").split())[:500]
 
 
-def write(database: str, steps: Iterable[Step], busy_timeout_s: float) -> None:
+def write(database: str, steps: Iterable[Step], busy_timeout_s: float, synchronous: bool = True) -> None:
     """Run ``steps`` in order, in one transaction of the SQLite file ``database``: statements as they
     are, frames as rows of their table (the frame's columns that the table has). ``steps`` may be a
     generator that waits for its next step (``staging.Staging``): each is sent once it is there, and
-    the transaction commits after the last. An exception raised by ``steps`` rolls it all back."""
-    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000)}
+    the transaction commits after the last. An exception raised by ``steps`` rolls it all back.
+    ``synchronous=False``: the commit does not wait for the disk (a file that is rebuilt after a
+    crash, such as a staging file)."""
+    plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000), "synchronous": synchronous}
     with tempfile.TemporaryFile() as errors:
         proc = start_helper(plan, errors)
         try:

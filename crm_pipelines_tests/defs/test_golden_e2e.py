@@ -78,11 +78,18 @@ def test_demo_matching_against_ground_truth_and_isolation(tmp_path):
 
 
 @pytest.mark.slow
-def test_isolation_failure_on_the_staged_result_stops_the_publish(tmp_path, monkeypatch):
+@pytest.mark.parametrize("staging_file", [False, True], ids=["stg_tables", "staging_file"])
+def test_isolation_failure_on_the_staged_result_stops_the_publish(tmp_path, monkeypatch, staging_file):
     """A tenant's xref corrupted with another tenant's golden id: the resolver carries it forward into
-    the staged result, the blocking isolation check fails, and the published golden tables stay as they were."""
+    the staged result, the blocking isolation check fails, and the published golden tables stay as they were.
+    ``staging_file``: every staging is large enough for the bulk writer, so a full one is a file of its own,
+    which the check attaches."""
+    from crm_pipelines.warehouse import staging
     from crm_pipelines_tests.defs.tenants_files import lexware_tenants
     from crm_pipelines_tests.sources.lexware_fixtures import KEY, make_emulator
+
+    if staging_file:
+        monkeypatch.setattr(staging, "BULK_VALUES", 0)
 
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     emulator = make_emulator(contacts=12, vouchers=3, tenant="t1")
@@ -114,3 +121,5 @@ def test_isolation_failure_on_the_staged_result_stops_the_publish(tmp_path, monk
     assert "golden_resolution" in published and "golden_contacts" not in published
     after = frame(url, "select * from golden_contacts where tenant_id = 't1' order by golden_id")
     pd.testing.assert_frame_equal(before, after)
+    files = sorted(p.name for p in staging.staging_dir(str(tmp_path / "w.sqlite")).glob("*"))
+    assert len(files) == (1 if staging_file else 0)  # the refused staging's file, kept for a look

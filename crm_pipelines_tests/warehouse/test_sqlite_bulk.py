@@ -4,13 +4,16 @@ unconvertible frame leaves unwritten."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from crm_pipelines.warehouse import sqlite_bulk
 from crm_pipelines.warehouse.engine import ensure_schema, make_engine
-from crm_pipelines.warehouse.staging import STAGING, STAGING_TABLES, publish, stage, stage_tables, stg_golden_publish
+from crm_pipelines.warehouse.staging import (STAGING, STAGING_TABLES, attach_staged, clear_published, publish, stage,
+                                               stage_tables, staging_dir, stg_golden_publish)
 
 from .test_golden_staging import _resolution
 
@@ -25,9 +28,12 @@ def sqlite_engine(tmp_path):
 
 
 def _dump(engine, table: sa.Table) -> list[tuple]:
-    """Every row of ``table`` with the SQLite storage class of each value (batch ids masked)."""
-    cols = [c for c in table.c if c.name not in ("batch_id", "staged_at")]
+    """Every staged row of ``table`` (in the tenant's staging file, if it has one) with the SQLite
+    storage class of each value (batch ids and file names masked)."""
     with engine.connect() as conn:
+        schema = attach_staged(conn, "tenant-a") if table in STAGING.values() else None
+        source = table if schema is None else table.to_metadata(sa.MetaData(), schema=schema)
+        cols = [c for c in source.c if c.name not in ("batch_id", "staged_at", "staged_file")]
         rows = conn.execute(sa.select(*cols, *(sa.func.typeof(c) for c in cols))).all()
     return sorted(map(tuple, rows), key=repr)
 
@@ -51,12 +57,23 @@ def test_bulk_staging_equals_the_in_process_staging(sqlite_engine, monkeypatch):
         expected = stage(conn, "tenant-a", resolution)
     done = _spy(monkeypatch)
     staged = stage_tables(bulk, "tenant-a", resolution, bulk_values=0)  # every staging through the helper
-    assert done == [bulk.url.database], "the bulk writer did not write the staging"
+    # a full staging goes to a file of its own, which the marker names
+    folder = staging_dir(bulk.url.database)
+    assert len(done) == 1 and Path(done[0]).parent == folder, "the bulk writer did not write a staging file"
+    with bulk.connect() as conn:
+        name = conn.execute(sa.select(stg_golden_publish.c.staged_file)).scalar_one()
+        assert conn.execute(sa.select(sa.func.count()).select_from(STAGING["xref"])).scalar_one() == 0
+    assert [p.name for p in folder.iterdir()] == [name]
     assert staged == expected and staged["xref"] == 40
     for table in STAGING_TABLES:
         assert _dump(bulk, table) == _dump(here, table), table.name
     assert len(_dump(bulk, STAGING["pairs"])) == len(resolution.pairs) > 0
     with bulk.begin() as conn:  # and it publishes like any staging
+        assert publish(conn, "tenant-a")["golden_contacts"] == 30
+    with bulk.begin() as conn:  # the published staging file is deleted, not emptied
+        assert clear_published(conn, "tenant-a")
+    assert list(folder.iterdir()) == []
+    with bulk.begin() as conn:  # published and cleared: publishing again changes nothing
         assert publish(conn, "tenant-a")["golden_contacts"] == 30
 
 
@@ -79,7 +96,8 @@ def _staged_tenant(engine) -> int:
 
 def test_a_failing_helper_writes_nothing_and_says_why(sqlite_engine):
     engine = sqlite_engine("fail")
-    stage_tables(engine, "tenant-a", _resolution("tenant-a"), bulk_values=0)
+    with engine.begin() as conn:  # into the warehouse's stg_* tables, which the failed write below must leave alone
+        stage(conn, "tenant-a", _resolution("tenant-a"))
     xref = STAGING["xref"]
     bogus = sa.Table("stg_not_there", sa.MetaData(), sa.Column("tenant_id", sa.String))
     with pytest.raises(sqlite_bulk.BulkWriteFailed, match="stg_not_there"):
@@ -91,7 +109,8 @@ def test_a_failing_helper_writes_nothing_and_says_why(sqlite_engine):
 def test_an_unconvertible_frame_writes_nothing_and_falls_back_in_process(sqlite_engine, monkeypatch):
     engine = sqlite_engine("convert")
     xref = STAGING["xref"]
-    stage_tables(engine, "tenant-a", _resolution("tenant-a"), bulk_values=0)
+    with engine.begin() as conn:
+        stage(conn, "tenant-a", _resolution("tenant-a"))
     odd = pd.DataFrame({"tenant_id": ["tenant-a"], "source": ["hero"], "source_id": [{"not": "text"}]})
     with pytest.raises(sqlite_bulk.NotConvertible):
         sqlite_bulk.write(engine.url.database, [xref.delete().where(xref.c.tenant_id == "tenant-a"), (xref, odd)],

@@ -16,7 +16,7 @@ from crm_pipelines.core.config import MatchConfig
 from crm_pipelines.core.golden.resolve import resolve_tenant
 from crm_pipelines.warehouse import sqlite_bulk
 from crm_pipelines.warehouse import staging as staging_module
-from crm_pipelines.warehouse.staging import STAGING_TABLES, Staging, publish, stage
+from crm_pipelines.warehouse.staging import STAGING_TABLES, Staging, attach_staged, publish, stage
 
 from ..core.conftest import NOW, frame, person
 
@@ -32,10 +32,13 @@ def _contacts() -> pd.DataFrame:
 
 
 def _dump(engine, table: sa.Table) -> list[tuple]:
-    """Every row of ``table`` (batch ids masked), with each value's storage class on SQLite."""
-    cols = [c for c in table.c if c.name not in ("batch_id", "staged_at")]
-    typed = [sa.func.typeof(c) for c in cols] if engine.dialect.name == "sqlite" else []
+    """Every staged row of ``table`` (in the tenant's staging file, if it has one; batch ids and file
+    names masked), with each value's storage class on SQLite."""
     with engine.connect() as conn:
+        schema = attach_staged(conn, TENANT) if table in staging_module.STAGING.values() else None
+        source = table if schema is None else table.to_metadata(sa.MetaData(), schema=schema)
+        cols = [c for c in source.c if c.name not in ("batch_id", "staged_at", "staged_file")]
+        typed = [sa.func.typeof(c) for c in cols] if engine.dialect.name == "sqlite" else []
         rows = conn.execute(sa.select(*cols, *typed)).all()
     return sorted(map(tuple, rows), key=repr)
 
