@@ -9,7 +9,9 @@ stages only what changed: the golden rows, xref rows and pairs that differ from 
 those keys and inserts the staged rows, so a 1%-change costs less than a 1%-write. ``stg_golden_publish`` records which of the two is staged.
 
 ``stage_tables`` stages in a transaction of its own, and hands a large staging on a SQLite file to
-the bulk writer (``sqlite_bulk``), which writes it in one transaction of its helper process.
+the bulk writer (``sqlite_bulk``), which writes it in one transaction of its helper process: a full
+one into a staging file of its own (``staging_dir``; ``stg_golden_publish.staged_file`` names it,
+``attach_staged`` attaches it to a connection), which is deleted after the publish.
 ``Staging`` does the same in two parts, so that a full resolve's tables but the golden rows are
 written while survivorship still runs (``resolve_tenant(on_links=...)``).
 """
