@@ -47,8 +47,14 @@ def make_engine(url: str) -> sa.Engine:
             if attached:
                 if dbapi_conn.in_transaction:
                     dbapi_conn.rollback()
-                for schema in attached:
-                    dbapi_conn.execute(f"DETACH DATABASE {schema}")
+                left = {}
+                for schema, path in attached.items():
+                    try:
+                        dbapi_conn.execute(f"DETACH DATABASE {schema}")
+                    except Exception:  # noqa: BLE001 - still in use: tried again when the connection returns next
+                        left[schema] = path
+                if left:
+                    record.info[ATTACHED] = left
 
         return engine
     return sa.create_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True, pool_recycle=1800)

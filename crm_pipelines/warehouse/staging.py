@@ -367,13 +367,17 @@ class Staging:
         with self.engine.begin() as conn:
             _run(conn, _file_head(self.tenant_id, self.batch, final.name))
         self._file = None
-        with self.engine.begin() as conn:  # holding the write lock: no other staging of the tenant commits meanwhile
-            _remove_other_files(final.parent, self.tenant_id, conn.execute(sa.select(
-                stg_golden_publish.c.staged_file).where(stg_golden_publish.c.tenant_id == self.tenant_id)).scalar())
+        try:
+            with self.engine.begin() as conn:  # holding the write lock: no other staging of the tenant commits meanwhile
+                _remove_other_files(final.parent, self.tenant_id, conn.execute(sa.select(
+                    stg_golden_publish.c.staged_file).where(stg_golden_publish.c.tenant_id == self.tenant_id)).scalar())
+        except (OSError, sa.exc.OperationalError):
+            pass  # the staging is committed; what is left over goes at the tenant's next staging
 
     def _discard_file(self) -> None:
-        if self._file is not None:
-            self._file.unlink(missing_ok=True)
+        if self._file is not None:  # with the rollback journal a stopped helper leaves
+            for path in (self._file, self._file.with_name(self._file.name + "-journal")):
+                path.unlink(missing_ok=True)
             self._file = None
 
     def _queued(self) -> Iterator:

@@ -6,6 +6,7 @@ resolve, or a resolution that does not match, leaves unwritten."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pandas as pd
 import psutil
@@ -109,6 +110,40 @@ def test_a_resolve_that_fails_after_the_early_tables_leaves_the_previous_staging
             resolve_tenant(contacts.iloc[:-5], None, None, MatchConfig(), NOW, on_links=early_then_fail)
     assert _staged(engine) == before
     _no_writer_left()
+
+
+def test_a_failed_staging_file_leaves_the_previous_staging_file(tmp_path):
+    """On a SQLite file: a full staging is a file; a second staging that fails after its early tables
+    leaves the first one named, on disk and whole, and no temporary file behind."""
+    from crm_pipelines.warehouse.engine import ensure_schema, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'files.sqlite'}")
+    ensure_schema(engine)
+    contacts = _contacts()
+    with Staging(engine, TENANT, bulk_values=0) as staging:
+        staging.finish(resolve_tenant(contacts, None, None, MatchConfig(), NOW, on_links=staging.early))
+    folder = staging_module.staging_dir(engine.url.database)
+    first = sorted(p.name for p in folder.iterdir())
+    before = _staged(engine)
+    assert len(first) == 1 and not first[0].endswith(".tmp") and len(before["stg_golden_contact_xref"]) == 40
+
+    def early_then_fail(frames):
+        staging.early(frames)
+        deadline = time.monotonic() + 30
+        while not list(folder.glob("*.tmp")) and time.monotonic() < deadline:  # the helper has opened its file
+            time.sleep(0.01)
+        assert list(folder.glob("*.tmp")), "the staging file was not started"
+        raise RuntimeError("survivorship failed")
+
+    with pytest.raises(RuntimeError, match="survivorship failed"):
+        with Staging(engine, TENANT, bulk_values=0) as staging:
+            resolve_tenant(contacts.iloc[:-5], None, None, MatchConfig(), NOW, on_links=early_then_fail)
+    assert sorted(p.name for p in folder.iterdir()) == first
+    assert _staged(engine) == before
+    _no_writer_left()
+    with engine.begin() as conn:  # and it still publishes
+        assert publish(conn, TENANT)["xref"] == 40
+    engine.dispose()
 
 
 def test_finishing_with_another_resolution_than_the_early_tables_writes_nothing(engine):
