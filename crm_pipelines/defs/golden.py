@@ -51,8 +51,10 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                           sources: SourcesResource) -> dg.MaterializeResult:
         """Fuzzy-merge the tenant's canonical contacts (blocking, Fellegi-Sunter scoring with m/u
         estimated from the data, non-chaining clustering, vetoes, steward overrides, stable ids,
-        survivorship) into the staging tables (``stg_*``). Blocking checks run on the staged result;
-        only then is it published as the golden tables."""
+        survivorship) into the staging tables (``stg_*``; on SQLite a large full resolution goes to a
+        staging file of its own, ``<warehouse>.staging/``). An incremental run stages only the rows
+        that differ from the published ones (``match_stats``: ``delta_*``). Blocking checks run on the
+        staged result; only then is it published as the golden tables."""
         tenant_id = context.partition_key
         resolution = build_golden(warehouse.engine, tenant_id, sources.tenants().get(tenant_id).matching)
         stats = {k: (float(v) if isinstance(v, float) else int(v) if hasattr(v, "__int__") else str(v))
