@@ -82,8 +82,8 @@ class ResolutionDelta:
     * xref: delete the rows of ``records``, insert ``xref``;
     * pairs: delete the pairs of ``pair_keys`` (their two records: the pairs that differ, old and
       new), insert ``pairs``.
-    Only rows that differ from the previous ones are in it (``delta``). Aliases, history, review
-    queue and patterns are small and published whole."""
+    Only rows that differ from the previous ones are in it (``core.golden.delta``). Aliases,
+    history, review queue and patterns are small and published whole."""
 
     golden_ids: np.ndarray
     golden_contacts: pd.DataFrame
@@ -340,7 +340,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
-    # only the pairs that differ from the published ones are written (``delta``)
+    # only the pairs that differ from the published ones are written (``core.golden.delta``)
     old_pairs = PatchedFrame.of(cache.pairs).take(np.flatnonzero(~pkeep))  # the published pairs re-decided
     new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs)
     pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
@@ -360,7 +360,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     present_prev = np.zeros(n_prev, bool)
     present_prev[prev_pos[prev_pos >= 0]] = True
     gone = np.flatnonzero(~present_prev)  # previous records that are no longer live
-    # only the rows that differ from the published ones are written (``delta``)
+    # only the rows that differ from the published ones are written (``core.golden.delta``)
     x_aff = xref.iloc[A].reset_index(drop=True)
     xdiff = changed_xref(x_aff, previous.xref.iloc[np.maximum(pA, 0)].reset_index(drop=True), pA >= 0)
     records = pd.DataFrame({"source": np.concatenate([frame["source"].to_numpy(dtype=object)[A[xdiff]], cache.sources[gone]]),
