@@ -264,6 +264,9 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
             kept = inc.xref["golden_id"].to_numpy() == pred
             out["incremental_ids_kept"] = float(kept.mean()) if len(pred) else 1.0
             out["incremental_affected_records"] = inc.stats.get("affected_records")
+            # what the delta publish wrote: only the re-resolved rows that differ from the published ones
+            out["incremental_delta_rows"] = {k[len("delta_"):]: inc.stats[k] for k in sorted(inc.stats)
+                                             if k.startswith("delta_")}
             q = evaluate(inc.xref["golden_id"].to_numpy(), truth)  # same people; only addresses moved
             out["incremental_precision"], out["incremental_f1"] = round(q["precision"], 6), round(q["f1"], 6)
         out["match_process_peak_rss_mb"] = round(_peak_mb(), 1)

@@ -47,6 +47,10 @@ def test_benchmark_small_n_returns_sane_metrics():
     assert result["incremental_published_rows"]["xref"] == result["rows"]
     assert result["incremental_published_rows"]["golden_contacts"] == result["incremental_golden_contacts"] > 0
     assert result["incremental_to_publish_seconds"] >= result["incremental_seconds"]
+    # the delta it published: no more xref rows than the records it re-resolved
+    delta = result["incremental_delta_rows"]
+    assert set(delta) == {"golden_rows", "xref_rows", "pairs", "pairs_removed"}
+    assert 0 < delta["xref_rows"] <= result["incremental_affected_records"]
 
 
 @pytest.mark.postgres
