@@ -193,8 +193,8 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
     state = state or GoldenState()
     prev_raw = pd.Series([None] * n, dtype=object)
     if len(state.xref):
-        xkeys = state.xref["source"].astype(str) + "|" + state.xref["source_id"].astype(str)
-        prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys.to_numpy()))
+        xkeys = record_keys(state.xref["source"], state.xref["source_id"])
+        prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys))
     prev = resolve_series(prev_raw.dropna(), state.alias_map())
     cand = pd.DataFrame({"label": labels[prev.index.to_numpy()], "prev": prev.to_numpy()})
     cand = cand.groupby(["prev", "label"], sort=False).size().rename("count").reset_index()

@@ -312,7 +312,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     surv_rows = affected.copy()
     has_parent = frame["parent_source_id"].notna().to_numpy()
     if has_parent.any():
-        pk = (frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)).to_numpy(dtype=object)
+        pk = record_keys(frame["source"], frame["parent_source_id"])
         hitp = has_parent & pd.Series(pk).isin(set(keys[A].tolist())).to_numpy()
         if hitp.any():
             surv_rows |= pd.Series(labels).isin(set(labels[hitp].tolist())).to_numpy()

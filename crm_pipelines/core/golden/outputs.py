@@ -9,7 +9,7 @@ from ..matching.comparisons import VETO_REASONS
 from ..matching.explain import pattern_explanations
 from ..matching.model import pattern_ids, pattern_weights
 from ..arrays import isin_codes
-from .ids import XREF_COLUMNS
+from .ids import XREF_COLUMNS, record_keys
 from .patched import PatchedFrame
 
 HISTORY_COLUMNS = ["tenant_id", "source", "source_id", "event", "golden_id", "previous_golden_id", "link_method", "reason", "at"]
@@ -23,9 +23,9 @@ REVIEW_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id
 def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state, prev_resolved, now) -> pd.DataFrame:
     linked_at = np.full(len(frame), now, dtype=object)
     if state is not None and len(state.xref):
-        keys = frame["source"].astype(str) + "|" + frame["source_id"].astype(str)
-        old = state.xref.assign(k=state.xref["source"].astype(str) + "|" + state.xref["source_id"].astype(str))
-        old_at = keys.map(pd.Series(old["linked_at"].astype(str).to_numpy(), index=old["k"].to_numpy())).to_numpy(dtype=object)
+        keys = pd.Series(record_keys(frame["source"], frame["source_id"]))
+        old_keys = record_keys(state.xref["source"], state.xref["source_id"])
+        old_at = keys.map(pd.Series(state.xref["linked_at"].astype(str).to_numpy(), index=old_keys)).to_numpy(dtype=object)
         same = prev_resolved.to_numpy(dtype=object) == golden
         linked_at[same] = old_at[same]
     return pd.DataFrame({

@@ -266,7 +266,7 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
     surv["sources"] = _source_sets(frame["source"], codes, len(uniq))
     has_parent = frame["parent_source_id"].notna()
     if has_parent.any():
-        parent_key = frame["source"].astype(str) + "|" + frame["parent_source_id"].astype(str)
+        parent_key = pd.Series(record_keys(frame["source"], frame["parent_source_id"]), index=frame.index)
         parent_gid = parent_lookup(parent_key).where(has_parent)
     else:
         parent_gid = pd.Series([None] * len(frame), dtype=object)
