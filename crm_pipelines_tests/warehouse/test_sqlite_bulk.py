@@ -38,6 +38,11 @@ def _dump(engine, table: sa.Table) -> list[tuple]:
     return sorted(map(tuple, rows), key=repr)
 
 
+def _attached(conn) -> list[str]:
+    """The databases attached to ``conn`` besides its own (main, temp)."""
+    return [row[1] for row in conn.exec_driver_sql("PRAGMA database_list") if row[1] not in ("main", "temp")]
+
+
 def _spy(monkeypatch) -> list[str]:
     """Records each bulk write that went through (not one that fell back to the in-process path)."""
     done, write = [], sqlite_bulk.write
@@ -70,6 +75,9 @@ def test_bulk_staging_equals_the_in_process_staging(sqlite_engine, monkeypatch):
     assert len(_dump(bulk, STAGING["pairs"])) == len(resolution.pairs) > 0
     with bulk.begin() as conn:  # and it publishes like any staging
         assert publish(conn, "tenant-a")["golden_contacts"] == 30
+        assert len(_attached(conn)) == 1  # the staging file
+    with bulk.connect() as conn:  # the pooled connection came back without it
+        assert _attached(conn) == []
     with bulk.begin() as conn:  # the published staging file is deleted, not emptied
         assert clear_published(conn, "tenant-a")
     assert list(folder.iterdir()) == []
