@@ -81,6 +81,7 @@ def ensure_schema(engine: sa.Engine) -> None:
     metadata.create_all(engine, checkfirst=True)
     add_missing_columns(engine, metadata)
     add_missing_indexes(engine, metadata)
+    drop_obsolete_indexes(engine)
     if is_postgres(engine):
         from crm_pipelines.warehouse.staging import unlog_staging
 
@@ -113,6 +114,26 @@ def add_missing_columns(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:
             conn.exec_driver_sql(f"ALTER TABLE {prep.format_table(table)} ADD COLUMN {prep.quote(column.name)} {kind}")
             added.append(f"{table.name}.{column.name}")
     return added
+
+
+OBSOLETE_INDEXES = {"match_pairs": ["ix_match_pairs_record_b"]}  # table → indexes no query uses any more
+
+
+def drop_obsolete_indexes(engine: sa.Engine) -> list[str]:
+    """Indexes an earlier version created that nothing reads any more (``OBSOLETE_INDEXES``): each
+    costs every write of its table. Returns the names of the indexes it dropped."""
+    dropped = []
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for table, names in OBSOLETE_INDEXES.items():
+            if inspector.has_table(table):
+                present = {ix["name"] for ix in inspector.get_indexes(table)}
+                dropped += [name for name in names if name in present]
+    if dropped:
+        with engine.begin() as conn:
+            for name in dropped:
+                conn.exec_driver_sql(f"DROP INDEX {conn.dialect.identifier_preparer.quote(name)}")
+    return dropped
 
 
 def add_missing_indexes(engine: sa.Engine, metadata: sa.MetaData) -> list[str]:

@@ -72,7 +72,8 @@ def test_stage_then_publish_round_trips_values_per_tenant(engine):
 def test_a_warehouse_of_an_earlier_layout_gains_the_new_columns(engine):
     """match_pairs carried its explanation inline before pattern ids: ensure_schema adds the column,
     the old one stays (NULL in new rows), and a publish works on the migrated table."""
-    from crm_pipelines.warehouse.engine import add_missing_columns, add_missing_indexes, ensure_schema
+    from crm_pipelines.warehouse.engine import (add_missing_columns, add_missing_indexes, drop_obsolete_indexes,
+                                                ensure_schema)
     from crm_pipelines.warehouse.schema import metadata
 
     with engine.begin() as conn:
@@ -82,12 +83,14 @@ def test_a_warehouse_of_an_earlier_layout_gains_the_new_columns(engine):
                              "source_id_a VARCHAR(255), source_b VARCHAR(255), source_id_b VARCHAR(255), golden_id_a VARCHAR(255), "
                              "golden_id_b VARCHAR(255), match_weight FLOAT, match_probability FLOAT, decision VARCHAR(255), "
                              "explanation TEXT, created_at VARCHAR(255))")
+        # an index of an earlier version that nothing reads any more
+        conn.exec_driver_sql("CREATE INDEX ix_match_pairs_record_b ON match_pairs (tenant_id, source_b, source_id_b)")
     ensure_schema(engine)
     assert add_missing_columns(engine, metadata) == []  # done once
-    assert add_missing_indexes(engine, metadata) == []
-    with engine.connect() as conn:  # the indexes a delta publish finds the pairs of a record by
+    assert add_missing_indexes(engine, metadata) == [] and drop_obsolete_indexes(engine) == []
+    with engine.connect() as conn:  # the index a delta publish finds pairs by; the obsolete one is gone
         names = {ix["name"] for ix in sa.inspect(conn).get_indexes("match_pairs")}
-    assert {"ix_match_pairs_record_a", "ix_match_pairs_record_b"} <= names
+    assert "ix_match_pairs_record_a" in names and "ix_match_pairs_record_b" not in names
     a = _resolution("tenant-a")
     with engine.begin() as conn:
         stage(conn, "tenant-a", a)
