@@ -23,6 +23,7 @@ import hashlib
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -107,7 +108,7 @@ def _remove_other_files(directory: Path, tenant_id: str, keep: str | None) -> No
 
 def _age_s(path: Path) -> float:
     try:
-        return dt.datetime.now().timestamp() - path.stat().st_mtime
+        return time.time() - path.stat().st_mtime
     except OSError:
         return 0.0
 
@@ -415,22 +416,24 @@ class NothingStaged(RuntimeError):
     """``publish`` was asked for a tenant that has no staging: publishing would empty its tables."""
 
 
-def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None, bool]:
+def _staged(conn: sa.Connection, tenant_id: str) -> tuple[str, str | None, bool, str | None]:
     """(mode, batch id of a staging that was published before, else None, whether its rows were
-    cleared after that publish) of the tenant's staging."""
+    cleared after that publish, the schema of its staging file, attached, else None) of the
+    tenant's staging."""
     c = stg_golden_publish.c
     row = conn.execute(sa.select(c.mode, c.batch_id, c.published_at, c.cleared_at, c.staged_file).where(
         c.tenant_id == tenant_id)).first()
     if row is None:
         raise NothingStaged(f"nothing is staged for tenant {tenant_id!r}: materialize golden_resolution for it "
                             "first (publishing now would replace its golden tables with nothing)")
-    cleared = bool(row.cleared_at)
-    if row.staged_file and not cleared and attach_staged(conn, tenant_id) is None:
-        if not row.published_at:
+    cleared, schema = bool(row.cleared_at), None
+    if row.staged_file and not cleared:
+        schema = attach_staged(conn, tenant_id)
+        if schema is None and not row.published_at:
             raise NothingStaged(f"the staging file of tenant {tenant_id!r} ({row.staged_file}) is gone: materialize "
                                 "golden_resolution for it again")
-        cleared = True  # published, then removed: the clear's commit did not happen
-    return row.mode or "full", (row.batch_id if row.published_at else None), cleared
+        cleared = schema is None  # published, then removed: the clear's commit did not happen
+    return row.mode or "full", (row.batch_id if row.published_at else None), cleared, schema
 
 
 def clear_published(conn: sa.Connection, tenant_id: str) -> bool:
@@ -444,10 +447,11 @@ def clear_published(conn: sa.Connection, tenant_id: str) -> bool:
     row = conn.execute(sa.select(c.published_at, c.mode, c.staged_file).where(c.tenant_id == tenant_id)).first()
     if row is None or not row.published_at:
         return False
-    if row.staged_file and sqlite_file(conn.engine) is not None:  # a staging file: deleted, not emptied
+    database = sqlite_file(conn.engine)
+    if row.staged_file and database is not None:  # a staging file: deleted, not emptied
         conn.execute(stg_golden_publish.update().where(c.tenant_id == tenant_id).values(
             cleared_at=dt.datetime.now(dt.timezone.utc).isoformat()))
-        (staging_dir(sqlite_file(conn.engine)) / row.staged_file).unlink(missing_ok=True)
+        (staging_dir(database) / row.staged_file).unlink(missing_ok=True)
         return True
     if conn.dialect.name == "postgresql" and row.mode != "delta":
         # fresh statistics for the next delta publish's plans after the tenant's rows were replaced; a
@@ -528,10 +532,9 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     them, or by key for a staged delta; history rows are appended). Publishing the same staging
     twice gives the same tables: the second publish replaces the history rows of the first, or,
     when the staging was cleared after its publish (``clear_published``), changes nothing."""
-    mode, republished, cleared = _staged(conn, tenant_id)
+    mode, republished, cleared, schema = _staged(conn, tenant_id)  # schema: a staging file, else the stg_* tables
     if cleared:  # published and cleared already: the published tables are this staging's
         return {name: _tenant_rows(conn, table, tenant_id) for name, table in PUBLISHED.items()}
-    schema = attach_staged(conn, tenant_id)  # a staging file, else the stg_* tables
     delta = mode == "delta"
     if delta:
         _check_scope(conn, tenant_id)

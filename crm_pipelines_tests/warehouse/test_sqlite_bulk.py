@@ -12,10 +12,11 @@ import sqlalchemy as sa
 
 from crm_pipelines.warehouse import sqlite_bulk
 from crm_pipelines.warehouse.engine import ensure_schema, make_engine
-from crm_pipelines.warehouse.staging import (STAGING, STAGING_TABLES, attach_staged, clear_published, publish, stage,
-                                               stage_tables, staging_dir, stg_golden_publish)
+from crm_pipelines.warehouse.staging import (STAGING, STAGING_TABLES, clear_published, publish, stage, stage_tables,
+                                               staging_dir, stg_golden_publish)
 
 from .test_golden_staging import _resolution
+from .test_staging_early import _dump as dump_staged
 
 
 @pytest.fixture
@@ -28,14 +29,7 @@ def sqlite_engine(tmp_path):
 
 
 def _dump(engine, table: sa.Table) -> list[tuple]:
-    """Every staged row of ``table`` (in the tenant's staging file, if it has one) with the SQLite
-    storage class of each value (batch ids and file names masked)."""
-    with engine.connect() as conn:
-        schema = attach_staged(conn, "tenant-a") if table in STAGING.values() else None
-        source = table if schema is None else table.to_metadata(sa.MetaData(), schema=schema)
-        cols = [c for c in source.c if c.name not in ("batch_id", "staged_at", "staged_file")]
-        rows = conn.execute(sa.select(*cols, *(sa.func.typeof(c) for c in cols))).all()
-    return sorted(map(tuple, rows), key=repr)
+    return dump_staged(engine, table, "tenant-a")
 
 
 def _attached(conn) -> list[str]:

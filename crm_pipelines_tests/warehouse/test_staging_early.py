@@ -32,11 +32,11 @@ def _contacts() -> pd.DataFrame:
     return frame(drafts)
 
 
-def _dump(engine, table: sa.Table) -> list[tuple]:
+def _dump(engine, table: sa.Table, tenant: str = TENANT) -> list[tuple]:
     """Every staged row of ``table`` (in the tenant's staging file, if it has one; batch ids and file
     names masked), with each value's storage class on SQLite."""
     with engine.connect() as conn:
-        schema = attach_staged(conn, TENANT) if table in staging_module.STAGING.values() else None
+        schema = attach_staged(conn, tenant) if table in staging_module.STAGING.values() else None
         source = table if schema is None else table.to_metadata(sa.MetaData(), schema=schema)
         cols = [c for c in source.c if c.name not in ("batch_id", "staged_at", "staged_file")]
         typed = [sa.func.typeof(c) for c in cols] if engine.dialect.name == "sqlite" else []

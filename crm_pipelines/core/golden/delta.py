@@ -34,6 +34,16 @@ def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns) -> np.ndarray:
     return same
 
 
+def _equal_pairs(new: pd.DataFrame, old: pd.DataFrame, key: list[str], columns: list[str]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in ``new``, positions in ``old``) of the rows that share their ``key`` and are
+    equal in every column of ``columns``."""
+    both = (new.reset_index(drop=True).reset_index(names="_new")
+            .merge(old.reset_index(drop=True).reset_index(names="_old"), on=key, suffixes=("", "_was")))
+    equal = equal_rows(both, both[[f"{c}_was" for c in columns]].set_axis(columns, axis=1), columns)
+    return both["_new"].to_numpy()[equal], both["_old"].to_numpy()[equal]
+
+
 def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.ndarray, pd.DataFrame]:
     """(golden ids to delete, rows to insert): ``ids`` and ``rows`` without the rows equal to the
     previous row of their id. ``previous`` = the previous golden rows (a ``PatchedFrame``: its
@@ -42,11 +52,8 @@ def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.nd
         return ids, rows
     gids = rows["golden_id"].to_numpy(dtype=object)
     old = previous.take(np.flatnonzero(previous.isin("golden_id", gids)))
-    both = rows.reset_index(drop=True).reset_index(names="_row").merge(old, on="golden_id", suffixes=("", "_was"))
-    others = [c for c in rows.columns if c != "golden_id"]
     same = np.zeros(len(rows), dtype=bool)
-    same[both["_row"].to_numpy()[equal_rows(both, both[[f"{c}_was" for c in others]].set_axis(others, axis=1),
-                                             others)]] = True
+    same[_equal_pairs(rows, old, ["golden_id"], [c for c in rows.columns if c != "golden_id"])[0]] = True
     if not same.any():
         return ids, rows
     unchanged = set(gids[same].tolist())
@@ -71,11 +78,8 @@ def changed_pairs(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, n
     ``new`` = the re-decided pairs, ``old`` = the previous pairs they replace; a pair's key is its
     two records (``PAIR_KEY``), distinct within each frame. The published pairs are replaced pair
     by pair: the old ones that differ are deleted, the new ones that differ inserted."""
-    others = [c for c in new.columns if c not in PAIR_KEY and c != "created_at"]
     new, old = new.reset_index(drop=True), old.reset_index(drop=True)
-    both = new.reset_index(names="_new").merge(old.reset_index(names="_old"), on=PAIR_KEY, suffixes=("", "_was"))
-    match = equal_rows(both, both[[f"{c}_was" for c in others]].set_axis(others, axis=1), others)
-    new_at, old_at = both["_new"].to_numpy()[match], both["_old"].to_numpy()[match]
+    new_at, old_at = _equal_pairs(new, old, PAIR_KEY, [c for c in new.columns if c not in PAIR_KEY and c != "created_at"])
     if len(new_at):
         created = new["created_at"].to_numpy(dtype=object).copy()
         created[new_at] = old["created_at"].to_numpy(dtype=object)[old_at]
