@@ -278,6 +278,7 @@ class Staging:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._file: Path | None = None  # the staging file being written (its temporary name)
+        self._finished = False
 
     def __enter__(self) -> "Staging":
         return self
@@ -310,6 +311,15 @@ class Staging:
     def finish(self, resolution) -> dict[str, int]:
         """Stage the rest of ``resolution`` (all of it without ``early``) and commit. Returns the
         rows staged per ``STAGING`` name."""
+        if self._finished:
+            raise RuntimeError("finish() was called already for this staging")
+        self._finished = True
+        try:
+            return self._finish(resolution)
+        finally:  # the rows are written (or failed): the resolution's tables are not held any longer
+            self.early_frames, self._early_steps = {}, []
+
+    def _finish(self, resolution) -> dict[str, int]:
         delta = getattr(resolution, "delta", None)
         if self.early_frames and (delta is not None or any(
                 getattr(resolution, name) is not frame for name, frame in self.early_frames.items())):

@@ -87,6 +87,10 @@ def test_an_early_staging_stages_what_stage_stages_from_a_background_thread(engi
     with Staging(engine, TENANT, bulk_values=0) as staging:  # any size: written in the background
         resolution = resolve_tenant(contacts, None, None, MatchConfig(), NOW, on_links=staging.early)
         counts = staging.finish(resolution)
+        # the staging lets go of the resolution's tables once they are written, and finishes only once
+        assert staging.early_frames == {}
+        with pytest.raises(RuntimeError, match="called already"):
+            staging.finish(resolution)
     assert writers and set(writers) == {f"staging-{TENANT}"}, writers
     assert counts == expected_counts and counts["pairs"] > 0 and counts["golden_contacts"] == 30
     assert _staged(engine) == expected
