@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipelines.core.golden.row_hash import row_hashes
+from crm_pipelines.core.golden.row_hash import hex_strings, row_hashes
 
 
 def _frame(n: int = 2_000, seed: int = 3) -> pd.DataFrame:
@@ -34,3 +34,9 @@ def test_row_hashes_tell_rows_apart_and_depend_on_column_order():
     changed.loc[3, "city"] = "Bonn"
     diff = row_hashes(changed, ("golden_id",)) != hashed
     assert diff.tolist() == [k == 3 for k in range(50)]
+
+
+def test_hex_strings_are_the_zero_padded_hex_of_each_hash():
+    hashes = np.array([0, 1, 0xABC, 2**64 - 1, 0x0123456789ABCDEF], dtype=np.uint64)
+    assert hex_strings(hashes).tolist() == ["{:016x}".format(int(h)) for h in hashes]
+    assert hex_strings(np.zeros(0, dtype=np.uint64)).tolist() == []

@@ -25,7 +25,7 @@ from ..arrays import isin_codes, sorted_unique
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, follow_alias, record_keys, resolve_series
 from .patched import PatchedFrame, materialized
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
-from .row_hash import row_hashes
+from .row_hash import hex_strings, row_hashes
 from .survivorship import survive
 
 GOLDEN_COLUMNS = ["golden_id", "tenant_id", *SURVIVING_FIELDS, "emails", "phones", "email", "phone", "roles",
@@ -278,7 +278,7 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
     pg = pd.Series(parent_gid.to_numpy()).groupby(codes).first()
     surv["parent_golden_id"] = pg.reindex(range(len(uniq))).to_numpy()
     hashed = row_hashes(_as_str(surv.drop(columns=["provenance", "parent_golden_id"])), DISTINCT_COLUMNS)
-    surv["content_hash"] = pd.Series(hashed).map("{:016x}".format).to_numpy()
+    surv["content_hash"] = hex_strings(hashed)
     gids = surv["golden_id"].to_numpy(dtype=object).tolist()
     surv["created_at"] = [created.get(g, stamp) for g in gids]
     updated = np.full(len(gids), stamp, dtype=object)
