@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..arrays import stable_rank
 from ..config import SURVIVING_FIELDS, SurvivorshipConfig
+from .columns import frame_of
 
 
 def _rank(codes: np.ndarray, names, priority: list[str]) -> np.ndarray:
@@ -149,7 +150,7 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     multi = counts > 1
     mrows = np.flatnonzero(multi[code])
     srows = np.flatnonzero(~multi[code])
-    out = pd.DataFrame(index=np.arange(n_groups))
+    out: dict[str, object] = {}
     winners = np.full((len(SURVIVING_FIELDS), n_groups), -1, dtype=np.int64)
     rules = [config.rule_for(name) for name in SURVIVING_FIELDS]
     ranked = _rank_multi(frame, code, mrows, config) if len(mrows) else {}
@@ -176,7 +177,7 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     out["email"], out["phone"] = emails_first, phones_first
     out["roles"] = _union_roles(frame, code, multi, n_groups)
     out["member_count"] = counts
-    return out
+    return frame_of(out, n_groups)
 
 
 def _present(values: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The golden table's row hashes: the fast path gives pandas' hashes, value for value."""
+"""The golden table's columns: row hashes equal to pandas' own, text columns built as pandas builds them."""
 
 import numpy as np
 import pandas as pd
@@ -40,3 +40,16 @@ def test_hex_strings_are_the_zero_padded_hex_of_each_hash():
     hashes = np.array([0, 1, 0xABC, 2**64 - 1, 0x0123456789ABCDEF], dtype=np.uint64)
     assert hex_strings(hashes).tolist() == ["{:016x}".format(int(h)) for h in hashes]
     assert hex_strings(np.zeros(0, dtype=np.uint64)).tolist() == []
+
+
+def test_text_columns_are_what_pandas_would_build_and_mixed_values_are_left_alone():
+    import crm_pipelines  # noqa: F401 - the project's string storage
+    from crm_pipelines.core.golden.columns import frame_of, text_column
+
+    values = np.array(["Köln", None, "", np.nan, "x"], dtype=object)
+    expected = pd.DataFrame({"city": values.copy(), "n": np.arange(5)})
+    got = frame_of({"city": values.copy(), "n": np.arange(5)}, 5)
+    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+    pd.testing.assert_frame_equal(got, expected)
+    mixed = np.array([1, "a", None], dtype=object)
+    assert text_column(mixed) is mixed and mixed.tolist() == [1, "a", None]  # untouched, for pandas to handle
