@@ -300,7 +300,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
             continue
         kind = object if c != "match_probability" else float
         if same_order:  # the usual case: the previous xref row by row, then the affected rows
-            arr = px[c].to_numpy(dtype=kind, copy=True)
+            # a copy made here, not by ``to_numpy(copy=True)``: pandas 3.1 hands out the column's own
+            # array when NumPy answers the dtype with a view, as for an unpickled object array, and
+            # the rows written below would then change the previous xref they are compared with
+            arr = np.array(px[c].to_numpy(dtype=kind), dtype=kind, copy=True)
         else:
             arr = np.empty(n, dtype=kind)
             arr[rest] = px[c].to_numpy(dtype=kind)[prev_pos[rest]]
