@@ -178,8 +178,9 @@ def step_boundary(res, keep: Callable[[object], dict], path: str) -> dict:
     takes the figures wanted later from ``res``, its state for the reruns goes to ``path`` (as the
     pipeline's matcher cache goes to a file), and the resolution is freed before the publish.
     Published while the process still held the 3 GB of a 1M-record resolution, the swap's writes
-    cost the kernel 6.7 instead of 1.9-2.8 s of system time on the benchmark host (13-15 instead of
-    9 s of swap); not SQLite's work, which took the same 5.4-7.4 s of user time either way.
+    cost the kernel 6.1-7.0 instead of 1.6-2.8 s of system time on the benchmark host (13-16 instead
+    of 7.6-10 s of swap and commit); not SQLite's work, which took 5.1-7.5 s of user time either way
+    (benchmarks/RESULTS.md, twelfth round).
     Untimed: the pipeline's own step boundary is not part of the figure either."""
     kept = keep(res)
     with open(path, "wb") as f:
