@@ -52,16 +52,43 @@ def record_batches(frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = BAT
     column."""
     empty = [f.name for f in schema if not pa.types.is_floating(f.type) and frame[f.name].dtype.kind == "f"
              and frame[f.name].isna().all()]
-    typed = pa.schema([f for f in schema if f.name not in empty])
+    same = _same_text(frame, schema)
+    typed = pa.schema([f for f in schema if f.name not in empty and f.name not in same])
     for start in range(0, len(frame), batch_rows):
         part = frame.iloc[start:start + batch_rows]
         try:
             # in this thread: Arrow's own threads would take turns at the GIL with any other thread
-            batch = pa.RecordBatch.from_pandas(part, schema=typed, preserve_index=False, nthreads=1)
+            batch = pa.RecordBatch.from_pandas(part[typed.names], schema=typed, preserve_index=False, nthreads=1)
         except (pa.ArrowException, ValueError, TypeError) as exc:
             raise NotConvertible(f"rows {start}-{start + len(part)} of {schema.names}: {exc}") from exc
-        yield batch if not empty else pa.RecordBatch.from_arrays(
-            [pa.nulls(len(part), f.type) if f.name in empty else batch.column(f.name) for f in schema], schema=schema)
+        if not empty and not same:
+            yield batch
+            continue
+        yield pa.RecordBatch.from_arrays([
+            pa.nulls(len(part), f.type) if f.name in empty
+            else pa.repeat(same[f.name], len(part)) if f.name in same
+            else batch.column(f.name) for f in schema], schema=schema)
+
+
+def _same_text(frame: pd.DataFrame, schema: pa.Schema) -> dict[str, pa.Scalar]:
+    """Text columns holding one and the same string in every row (a tenant id, a run's time stamp):
+    repeated by Arrow instead of converted value by value, which holds the interpreter lock (a
+    quarter of the conversion of a resolution's tables; a staging thread converts them while
+    survivorship runs). A few sampled rows rule most other columns out before the full check."""
+    same: dict[str, pa.Scalar] = {}
+    if len(frame) < 2:
+        return same
+    probe = np.unique(np.linspace(0, len(frame) - 1, 16).astype(np.int64))
+    for f in schema:
+        if not pa.types.is_string(f.type) or frame[f.name].dtype.kind not in "OUT":
+            continue
+        values = frame[f.name].to_numpy(dtype=object)
+        first = values[0]
+        if first.__class__ is not str or not all(values[k] == first for k in probe.tolist()):
+            continue
+        if bool((values == first).all()):
+            same[f.name] = pa.scalar(first, f.type)
+    return same
 
 
 def csv_chunks(frame: pd.DataFrame, schema: pa.Schema) -> Iterator[bytes]:
