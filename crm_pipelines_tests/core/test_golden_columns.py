@@ -47,8 +47,9 @@ def test_text_columns_are_what_pandas_would_build_and_mixed_values_are_left_alon
     from crm_pipelines.core.golden.columns import frame_of, text_column
 
     values = np.array(["Köln", None, "", np.nan, "x"], dtype=object)
-    expected = pd.DataFrame({"city": values.copy(), "n": np.arange(5)})
-    got = frame_of({"city": values.copy(), "n": np.arange(5)}, 5)
+    nothing = np.array([None] * 5, dtype=object)  # pandas keeps a column of nothing as objects
+    expected = pd.DataFrame({"city": values.copy(), "title": nothing.copy(), "n": np.arange(5)})
+    got = frame_of({"city": values.copy(), "title": nothing.copy(), "n": np.arange(5)}, 5)
     assert got.dtypes.to_dict() == expected.dtypes.to_dict()
     pd.testing.assert_frame_equal(got, expected)
     mixed = np.array([1, "a", None], dtype=object)
