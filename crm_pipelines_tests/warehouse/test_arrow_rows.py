@@ -36,3 +36,11 @@ def test_a_repeated_value_of_another_type_is_still_refused():
     frame = _frame(10).assign(tenant_id=[7] * 10)  # a number in a text column, the same in every row
     with pytest.raises(NotConvertible):
         list(record_batches(frame, SCHEMA))
+
+
+def test_a_frame_of_nothing_but_repeated_values_keeps_its_rows():
+    frame = pd.DataFrame({"tenant_id": ["tenant-a"] * 5, "stamp": ["t0"] * 5}, dtype="str")
+    schema = pa.schema([("tenant_id", pa.string()), ("stamp", pa.string())])
+    got = list(record_batches(frame, schema, 2))
+    assert [b.num_rows for b in got] == [2, 2, 1]
+    assert pa.Table.from_batches(got).to_pydict() == {"tenant_id": ["tenant-a"] * 5, "stamp": ["t0"] * 5}
