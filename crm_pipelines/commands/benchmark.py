@@ -19,7 +19,6 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
-from typing import Callable
 from datetime import datetime, timezone
 
 import numpy as np
@@ -149,7 +148,7 @@ def stage_resolution(res, engine, staging=None) -> float:
     if staging is not None:
         staging.finish(res)
     else:
-        stage_tables(engine, _tenant(res), res)
+        stage_tables(engine, str(res.xref["tenant_id"].iloc[0]) if len(res.xref) else "", res)
     return time.perf_counter() - t0
 
 
@@ -168,26 +167,20 @@ def publish_staged(engine, tenant: str) -> tuple[dict[str, float], dict[str, int
     return {"swap": t1 - t0, "clear": time.perf_counter() - t1}, counts
 
 
-def _tenant(res) -> str:
-    return str(res.xref["tenant_id"].iloc[0]) if len(res.xref) else ""
-
-
-def step_boundary(res, keep: Callable[[object], dict], path: str) -> dict:
-    """What ``golden_resolution`` hands to ``golden_contacts``: in the pipeline they are two steps,
-    each in its own process, so the publish runs without the resolution in memory. Here ``keep``
-    takes the figures wanted later from ``res``, its state for the reruns goes to ``path`` (as the
-    pipeline's matcher cache goes to a file), and the resolution is freed before the publish.
-    Published while the process still held the 3 GB of a 1M-record resolution, the swap's writes
-    cost the kernel 6.1-7.0 instead of 1.6-2.8 s of system time on the benchmark host (13-16 instead
-    of 7.6-10 s of swap and commit); not SQLite's work, which took 5.1-7.5 s of user time either way
-    (benchmarks/RESULTS.md, twelfth round).
-    Untimed: the pipeline's own step boundary is not part of the figure either."""
-    kept = keep(res)
+def save_state(res, path: str) -> None:
+    """The step boundary: what ``golden_resolution`` hands to ``golden_contacts``. In the pipeline
+    they are two steps, each in its own process, so the publish runs without the resolution in
+    memory; here the state the reruns start from goes to ``path`` (as the pipeline's matcher cache
+    goes to a file; ``load_state`` reads it back) and the caller frees the resolution before the
+    publish. Published while the process still held the 3 GB of a 1M-record resolution, the swap's
+    writes cost the kernel 6.1-7.0 instead of 1.6-2.8 s of system time on the benchmark host (13-16
+    instead of 7.6-10 s of swap and commit); not SQLite's work, which took 5.1-7.5 s of user time
+    either way (benchmarks/RESULTS.md, twelfth round). Untimed: the pipeline's own step boundary is
+    not part of the figure either."""
     with open(path, "wb") as f:
         # what ``Resolution.state`` builds the next run's state from (a GoldenState holds a closure)
         pickle.dump((res.xref, res.aliases, type(res).golden_contacts.raw(res), res.cache), f,
                     protocol=pickle.HIGHEST_PROTOCOL)
-    return kept
 
 
 def _kept_figures(res) -> dict:
@@ -283,7 +276,8 @@ def match_phase(contacts_path: str, truth_path: str, config: MatchConfig, seed: 
         resolved_peak = _peak_mb()  # before the step boundary below (not part of the pipeline's path)
         paused = time.perf_counter()
         state_path = os.path.join(stack.enter_context(tempfile.TemporaryDirectory()), "state.pkl")
-        kept = step_boundary(res, _kept_figures, state_path)
+        kept = _kept_figures(res)
+        save_state(res, state_path)
         del res, staging
         _release_memory()
         paused = time.perf_counter() - paused

@@ -270,7 +270,7 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
     rank = stable_rank(uniq)
     codes, uniq = rank[codes], np.asarray(uniq, dtype=object)[np.argsort(rank)]
     surv = survive(frame, codes, len(uniq), config.survivorship)
-    surv.insert(0, "golden_id", np.asarray(uniq, dtype=object))
+    surv.insert(0, "golden_id", uniq)
     surv.insert(1, "tenant_id", tenant_id)
     surv["sources"] = _source_sets(frame["source"], codes, len(uniq))
     has_parent = frame["parent_source_id"].notna()
