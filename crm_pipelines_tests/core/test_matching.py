@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipelines.core.matching.blocking import candidate_pairs
+from crm_pipelines.core.matching.blocking import BLOCKING_KEYS, candidate_pairs
 from crm_pipelines.core.matching.clustering import cluster, components
 
 from .conftest import frame, gid, person, resolve
@@ -18,6 +18,32 @@ def test_blocking_caps_block_sizes_and_stays_linear():
     assert stats["dropped_blocks"] >= 1
     assert len(i) < 600 * 60
     assert (i < j).all()
+
+
+def _pairs(drafts, key):
+    i, j, _ = candidate_pairs(frame(drafts), keys={key: BLOCKING_KEYS[key]})
+    return sorted(zip(i.tolist(), j.tolist()))
+
+
+def test_a_record_with_two_emails_is_blocked_with_each_record_sharing_one_of_them():
+    drafts = [person("1", "A", "Eins", emails=[("work", "a@x.de"), ("home", "b@y.de")]),
+              person("2", "B", "Zwei", emails=[("work", "a@x.de")]),
+              person("3", "C", "Drei", emails=[("home", "B@Y.de")]),
+              person("4", "D", "Vier", emails=[("work", "c@z.de")])]
+    assert _pairs(drafts, "email") == [(0, 1), (0, 2)]
+
+
+def test_a_key_of_several_columns_needs_every_column_and_their_order():
+    drafts = [person("1", "A", "Eins", street="Hauptstr. 1", postal_code="10115"),
+              person("2", "B", "Zwei", street="Hauptstraße 1", postal_code="10115"),
+              person("3", "C", "Drei", street="Hauptstraße", postal_code="10115"),  # no house number
+              person("4", "D", "Vier", street="Hauptstraße", postal_code="10115"),
+              person("5", "E", "Fünf", street="Hauptstraße 1", postal_code="10117")]
+    assert _pairs(drafts, "street_postal") == [(0, 1)]
+    # the same values in other columns are another key: Anna Müller in Köln, Anna Köln in Müller
+    drafts = [person("1", "Anna", "Müller", city="Köln"), person("2", "Anna", "Köln", city="Müller"),
+              person("3", "Andrea", "Mueller", city="Koeln")]
+    assert _pairs(drafts, "last_first_initial") == [(0, 2)]
 
 
 def test_blocking_refuses_cross_tenant_frames():

@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from ..config import MatchConfig
-from ..matching.blocking import BLOCKING_KEYS, _explode, block_pairs, key_hashes
+from ..matching.blocking import BLOCKING_KEYS, block_pairs
 from ..matching.clustering import cluster, components
 from ..matching.comparisons import Columns
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
@@ -40,7 +40,7 @@ from .patched import PatchedFrame
 from .outputs import XREF_COLUMNS, build_history, build_pairs, build_xref, decide, review_and_patterns
 
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6  # 6: blocking keys hashed column by column (matching/blocking.py)
 
 
 @dataclass
@@ -192,8 +192,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
         rows_p, vals_p = cache.blocks[name]
         m = cur_of_prev[rows_p]
         keep = m >= 0
-        r_new, v_new = _explode(fn(sub)) if len(chg) else (np.zeros(0, np.int64), np.zeros(0, object))
-        v_new = key_hashes(v_new)
+        r_new, v_new = fn(sub) if len(chg) else (np.zeros(0, np.int64), np.zeros(0, np.uint64))
         rows = np.concatenate([m[keep], chg[r_new]])
         vals = np.concatenate([vals_p[keep], v_new])
         blocks[name] = (rows, vals)

@@ -6,70 +6,85 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import sorted_unique
-from .comparisons import Columns, columns
+from .comparisons import NO_KEY, Columns, columns, key_hash
 
-# name → function(columns) -> object array of key strings ('' = no key); '|' separates several values.
-# Every key carries an identifier (e-mail, phone, ids, address, birthday) or a place: names alone never
-# auto-merge (``require_identifier``), so a names-only key (phonetic first+last) would only add
-# review-queue noise; it grew to 3/4 of all pairs and superlinearly with the tenant's size.
+# name → function(columns) -> (rows, uint64 key per row): the rows holding a key and a 64-bit hash of
+# it (``key_hash``; a key of several columns combines theirs, ``_joined``). A multi-valued column ('|'
+# between values) gives one entry per value. Hashes, not key strings: no string building, a fast
+# factorize, and the incremental cache keeps them as they are. Every key carries an identifier
+# (e-mail, phone, ids, address, birthday) or a place: names alone never auto-merge
+# (``require_identifier``), so a names-only key (phonetic first+last) would only add review-queue
+# noise; it grew to 3/4 of all pairs and superlinearly with the tenant's size.
 BLOCKING_KEYS = {
-    "email": lambda c: c.text["email_keys"],
-    "phone": lambda c: c.text["phone_keys"],
-    "vat_id": lambda c: np.where(c.vat_valid, c.text["vat_id"], ""),
-    "customer_number": lambda c: c.text["customer_number"],
-    "supplier_number": lambda c: c.text["supplier_number"],
-    "last_phon_postal": lambda c: _join(c.text["last_phon"], c.text["postal_code"]),
-    "last_first_initial": lambda c: _join(c.text["last_key"], _prefix(c.text["first_key"], 1), c.text["city_key"]),
-    "company_postal": lambda c: _join(c.text["company_phon"], c.text["postal_code"]),
-    "company_city": lambda c: _join(c.text["company_key"], c.text["city_key"]),
-    "street_postal": lambda c: _join(c.text["street_key"], c.text["house_number"], c.text["postal_code"]),
-    "birthday_last_phon": lambda c: _join(c.text["birthday"], c.text["last_phon"]),
+    "email": lambda c: _several(c, "email_keys"),
+    "phone": lambda c: _several(c, "phone_keys"),
+    "vat_id": lambda c: _present(np.where(c.vat_valid, c.hashes("vat_id"), NO_KEY)),
+    "customer_number": lambda c: _present(c.hashes("customer_number")),
+    "supplier_number": lambda c: _present(c.hashes("supplier_number")),
+    "last_phon_postal": lambda c: _present(_joined(c.hashes("last_phon"), c.hashes("postal_code"))),
+    "last_first_initial": lambda c: _present(_joined(c.hashes("last_key"), _initial(c, "first_key"), c.hashes("city_key"))),
+    "company_postal": lambda c: _present(_joined(c.hashes("company_phon"), c.hashes("postal_code"))),
+    "company_city": lambda c: _present(_joined(c.hashes("company_key"), c.hashes("city_key"))),
+    "street_postal": lambda c: _present(_joined(c.hashes("street_key"), c.hashes("house_number"), c.hashes("postal_code"))),
+    "birthday_last_phon": lambda c: _present(_joined(c.hashes("birthday"), c.hashes("last_phon"))),
 }
 
-
-def key_hashes(vals: np.ndarray) -> np.ndarray:
-    """uint64 hash per key value (the incremental cache's block values)."""
-    return pd.util.hash_array(np.asarray(vals, dtype=object), categorize=False) if len(vals) else np.zeros(0, np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection of uint64
+_SHIFT = np.uint64(31)
 
 
-def _prefix(a: np.ndarray, k: int) -> np.ndarray:
-    return np.array([x[:k] for x in a.tolist()], dtype=object)
+def _present(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.flatnonzero(keys != NO_KEY)
+    return rows, keys[rows]
 
 
-def _join(*cols: np.ndarray) -> np.ndarray:
-    """'\x1f'-joined columns; '' where any part is empty."""
-    empty = np.zeros(len(cols[0]), dtype=bool)
-    for c in cols:
-        empty |= c == ""
-    out = cols[0]
-    for c in cols[1:]:
-        out = out + "\x1f" + c
-    return np.where(empty, "", out) if len(out) else out
+def _joined(*parts: np.ndarray) -> np.ndarray:
+    """One key of several columns' hashes (in this order); NO_KEY where any part is missing.
+    Each step scrambles what it has (xor-shift, then an odd multiplier: both bijections) and adds
+    the next part, so two different tuples of hashes collide with a chance of about 2**-64."""
+    out = parts[0].copy()
+    missing = parts[0] == NO_KEY
+    with np.errstate(over="ignore"):
+        for h in parts[1:]:
+            missing |= h == NO_KEY
+            out ^= out >> _SHIFT
+            out *= _MIX
+            out += h
+    out[out == NO_KEY] = 1  # NO_KEY stays reserved for "no key"
+    out[missing] = NO_KEY
+    return out
 
 
-def _sorted_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    swap = a > b
-    return _join(np.where(swap, b, a), np.where(swap, a, b))
+def _initial(c: Columns, col: str) -> np.ndarray:
+    """Hash of the first letter of each record's value (NO_KEY where it has none)."""
+    text = c.text[col]
+    rows = np.flatnonzero(text != "")
+    out = np.full(c.n, NO_KEY, dtype=np.uint64)
+    out[rows] = key_hash(np.array([x[:1] for x in text[rows].tolist()], dtype=object))
+    return out
 
 
-def _explode(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mask = keys != ""
-    rows = np.flatnonzero(mask)
-    vals = keys[mask]
-    multi = np.fromiter(("|" in v for v in vals.tolist()), bool, len(vals))
-    if multi.any():
-        extra_rows, extra_vals = [], []
-        for r, v in zip(rows[multi].tolist(), vals[multi].tolist()):
-            for part in v.split("|"):
-                extra_rows.append(r)
-                extra_vals.append(part)
-        rows = np.concatenate([rows[~multi], np.asarray(extra_rows, dtype=rows.dtype)])
-        vals = np.concatenate([vals[~multi], np.asarray(extra_vals, dtype=object)])
-    return rows, vals
+def _several(c: Columns, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """A '|'-joined column: one entry per value (a record with two e-mails sits in two blocks)."""
+    whole = c.hashes(col)
+    rows = np.flatnonzero(whole != NO_KEY)
+    several = c.multi(col)[rows]
+    if not several.any():
+        return rows, whole[rows]
+    one = rows[~several]
+    part_rows, parts = [], []
+    for r, text in zip(rows[several].tolist(), c.text[col][rows[several]].tolist()):
+        for part in text.split("|"):
+            if part:
+                part_rows.append(r)
+                parts.append(part)
+    return (np.concatenate([one, np.asarray(part_rows, dtype=one.dtype)]),
+            np.concatenate([whole[one], key_hash(np.asarray(parts, dtype=object))]))
 
 
 def block_pairs(rows: np.ndarray, vals: np.ndarray, max_block_size: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """All pairs inside blocks of 2..max_block_size rows; returns (i, j, dropped_blocks)."""
+    """All pairs inside blocks of 2..max_block_size rows (``vals``: the key of each entry of
+    ``rows``, a uint64 hash); returns (i, j, dropped_blocks)."""
     if len(rows) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
     uniq_inverse, _ = pd.factorize(vals)
@@ -95,16 +110,16 @@ def block_pairs(rows: np.ndarray, vals: np.ndarray, max_block_size: int) -> tupl
 def candidate_pairs(frame: "pd.DataFrame | Columns", max_block_size: int = 60, keys: dict | None = None,
                     blocks: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Unique candidate pairs (i < j, positional) over all blocking keys of one tenant's frame.
-    ``blocks`` (a dict), when given, receives name → (rows, uint64 hashes of the key values) of every
-    key (for incremental runs)."""
+    ``blocks`` (a dict), when given, receives name → (rows, uint64 key hashes) of every key (for
+    incremental runs)."""
     frame = columns(frame)
     n = len(frame)
     stats: dict = {"records": n, "dropped_blocks": 0}
     codes = []
     for name, fn in (keys or BLOCKING_KEYS).items():
-        rows, vals = _explode(fn(frame))
-        if blocks is not None:  # 64-bit hashes, not the key strings: keeps the cache small
-            blocks[name] = (rows, key_hashes(vals))
+        rows, vals = fn(frame)
+        if blocks is not None:  # the incremental cache: 64-bit hashes, not the key strings
+            blocks[name] = (rows, vals)
         i, j, dropped = block_pairs(rows, vals, max_block_size)
         stats["dropped_blocks"] += dropped
         stats[f"pairs_{name}"] = len(i)
