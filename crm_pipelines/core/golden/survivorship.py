@@ -22,12 +22,21 @@ def _rank(codes: np.ndarray, names, priority: list[str]) -> np.ndarray:
 
 def _distinct_per_group(vals: np.ndarray, rows: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Among ``rows`` (sorted by group, stable), (rows that are a group's only distinct value,
-    rows of groups holding several distinct values)."""
+    rows of groups holding several distinct values). A group holds one value when every row equals
+    the group's first (missing equals missing)."""
+    if len(rows) == 0:
+        return rows, rows
     codes = code[rows]
-    frame = pd.DataFrame({"g": codes, "v": vals[rows]})
-    distinct = frame.drop_duplicates()
-    ndist = np.bincount(distinct["g"].to_numpy(), minlength=int(code.max()) + 1 if len(code) else 0)
-    one = ndist[codes] == 1
+    start = _first_per_group(codes)
+    first = np.flatnonzero(start)
+    group = np.cumsum(start) - 1  # per row: which of the groups
+    v = vals[rows]
+    vf = v[first][group]
+    same = v == vf
+    unequal = np.flatnonzero(~same)  # few; missing equals missing (NaN == NaN is False)
+    if len(unequal):
+        same[unequal] = pd.isna(v[unequal]) & pd.isna(vf[unequal])
+    one = np.logical_and.reduceat(same, first)[group]
     return rows[one], rows[~one]
 
 
@@ -123,11 +132,15 @@ def _union_typed(frame: pd.DataFrame, col: str, flat: str, code: np.ndarray, mul
         first[code[same]] = same_first
         acc: dict[int, dict] = {}
         for g, text in zip(code[mixed].tolist(), vals[mixed].tolist()):
-            seen = acc.setdefault(g, {})
-            if text and "\\" not in text and "}, {" not in text and text != "[]":
+            seen = acc.get(g)
+            if seen is None:
+                seen = acc[g] = {}
+            if text == "[]" or not text:
+                continue
+            if "\\" not in text and "}, {" not in text:
                 seen.setdefault(_first_plain(text), text[1:-1])  # one plain item: keep its JSON text
                 continue
-            for item in json.loads(text or "[]"):
+            for item in json.loads(text):
                 seen.setdefault(item["value"], json.dumps(item, ensure_ascii=False))
         for g, items in acc.items():
             out[g] = "[" + ", ".join(items.values()) + "]"
@@ -153,18 +166,16 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     out: dict[str, object] = {}
     winners = np.full((len(SURVIVING_FIELDS), n_groups), -1, dtype=np.int64)
     rules = [config.rule_for(name) for name in SURVIVING_FIELDS]
-    ranked = _rank_multi(frame, code, mrows, config) if len(mrows) else {}
+    values = {name: frame[name].to_numpy(dtype=object) for name in SURVIVING_FIELDS}
+    present = {name: _present(v) for name, v in values.items()}  # one pass per column, in frame order
+    ranked = _rank_multi(frame, code, mrows, config, values, present) if len(mrows) else {}
     for f, name in enumerate(SURVIVING_FIELDS):
-        values = frame[name].to_numpy(dtype=object)
-        col = np.full(n_groups, None, dtype=object)
-        own = srows[_present(values[srows])]
-        col[code[own]] = values[own]
+        column = frame[name]
+        own = srows[present[name][srows]]
         winners[f, code[own]] = own
         if name in ranked:
-            first = ranked[name]
-            col[code[first]] = values[first]
-            winners[f, code[first]] = first
-        out[name] = col
+            winners[f, code[ranked[name]]] = ranked[name]
+        out[name] = _winning_values(column, values[name], winners[f])
     src, sid = _esc(frame["source"]), _esc(frame["source_id"])
     prov = np.empty(n_groups, dtype=object)
     groups_multi = np.flatnonzero(multi)
@@ -180,41 +191,73 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     return frame_of(out, n_groups)
 
 
+def _winning_values(column: pd.Series, values: np.ndarray, winner: np.ndarray):
+    """The winning row's value per group (``winner``: a row of ``column``, or -1 for none). A text
+    column is taken as it is (the golden column keeps its type and needs no checking or inference);
+    anything else, and a column without any value (pandas keeps such a column as objects), as an
+    object array with None for no value."""
+    won = winner >= 0
+    if isinstance(column.dtype, pd.StringDtype) and won.any():
+        return column.array.take(winner, allow_fill=True)
+    col = np.full(len(winner), None, dtype=object)
+    col[won] = values[winner[won]]
+    return col
+
+
 def _present(values: np.ndarray) -> np.ndarray:
     """Not null and not the empty string (object array)."""
     return ~pd.isna(values) & (values != "")
 
 
-def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, config: SurvivorshipConfig) -> dict:
+def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, config: SurvivorshipConfig,
+                values: dict[str, np.ndarray], present: dict[str, np.ndarray]) -> dict:
     """Winning row (index into ``frame``) per multi-member group, per field, by the field's rule;
-    ties: source priority, most recent, smallest source id."""
+    ties: source priority, most recent, smallest source id. ``values``/``present``: each field's
+    values and whether each is present (not null, not empty), per row of ``frame``."""
     code = code_all[mrows]
+    n = len(mrows)
     src_codes, src_names = pd.factorize(frame["source"].iloc[mrows].astype(object).to_numpy(dtype=object))
     modified = pd.to_datetime(frame["source_modified_at"].iloc[mrows], utc=True, errors="coerce")
     recency = -(modified.astype("int64").where(modified.notna(), np.iinfo(np.int64).min + 1).to_numpy() // 10**9)
     sid_rank = stable_rank(frame["source_id"].iloc[mrows].astype(str))
+    # the tie-breaks of a rule as one position per row (a permutation: sid_rank is distinct), so a
+    # field's order sorts two or three keys instead of five
+    tiebreaks: dict[tuple, np.ndarray] = {}
+
+    def tiebreak(recent_first: bool, priority: list[str]) -> np.ndarray:
+        key = (recent_first, tuple(priority))
+        if key not in tiebreaks:
+            rank = _rank(src_codes, src_names, priority)
+            pos = np.empty(n, dtype=np.int64)
+            pos[np.lexsort((sid_rank, rank, recency) if recent_first else (sid_rank, recency, rank))] = np.arange(n)
+            tiebreaks[key] = pos
+        return tiebreaks[key]
+
     orders: dict[tuple, np.ndarray] = {}
     ranked = {}
     for name in SURVIVING_FIELDS:
         rule = config.rule_for(name)
-        values = frame[name].iloc[mrows]
-        present = _present(values.to_numpy(dtype=object))
-        rank = _rank(src_codes, src_names, config.priority_for(name))
-        if rule in ("source_priority", "most_recent"):
+        here = present[name][mrows]
+        if not here.any():
+            continue
+        tb = tiebreak(rule == "most_recent", config.priority_for(name))
+        if rule in ("source_priority", "most_recent"):  # the same order for every field of the rule
             key = (rule, tuple(config.priority_for(name)))
             if key not in orders:
-                keys = (sid_rank, recency, rank) if rule == "source_priority" else (sid_rank, rank, recency)
-                orders[key] = np.lexsort((*keys, code))
+                orders[key] = np.lexsort((tb, code))
             order = orders[key]
-        elif rule == "most_complete":
-            length = values.fillna("").astype(str).str.len().to_numpy()
-            order = np.lexsort((sid_rank, recency, rank, -length, code))
-        else:  # most_frequent
-            vkey = pd.factorize(values.astype(str))[0]
-            combo = pd.Series(code * (vkey.max() + 2) + vkey)
-            freq = combo.map(combo.value_counts()).to_numpy()
-            order = np.lexsort((sid_rank, recency, rank, -freq, code))
-        order = order[present[order]]
+            order = order[here[order]]
+        else:  # a value-dependent order: the present rows only
+            rows = np.flatnonzero(here)
+            vals = values[name][mrows[rows]]
+            if rule == "most_complete":
+                primary = -np.fromiter(map(len, vals.tolist()), dtype=np.int64, count=len(rows))
+            else:  # most_frequent
+                vkey = pd.factorize(vals)[0]
+                combo = code[rows] * (np.int64(vkey.max()) + 2) + vkey
+                _, inverse, counts = np.unique(combo, return_inverse=True, return_counts=True)
+                primary = -counts[inverse.reshape(-1)]
+            order = rows[np.lexsort((tb[rows], primary, code[rows]))]
         ranked[name] = mrows[order[_first_per_group(code[order])]]
     return ranked
 
