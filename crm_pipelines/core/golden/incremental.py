@@ -126,11 +126,18 @@ def _aligned(previous: GoldenState, cache: MatchCache) -> GoldenState | None:
     return replace(previous, xref=previous.xref.iloc[pos].reset_index(drop=True))
 
 
-def _like(column: pd.Series, values: np.ndarray):
+def _like(column: pd.Series, values: np.ndarray, written: np.ndarray | None = None):
     """``values`` (a new array) as a column of the type of ``column`` when that is a text column and
     ``values`` are text: the type is taken over, not inferred again (0.1 s for the xref at 1M
-    records); anything else is inferred as before."""
-    if isinstance(column.dtype, pd.StringDtype) and infer_dtype(values, skipna=True) == "string":
+    records); anything else is inferred as before. ``written``: the positions that did not come
+    from ``column`` itself (only those are looked at; the rest are the text column's own values)."""
+    if not isinstance(column.dtype, pd.StringDtype):
+        return values
+    if written is None:
+        text = infer_dtype(values, skipna=True) == "string"
+    else:  # written rows all missing (or none): the column's own values decide, and they are text
+        text = infer_dtype(values[written], skipna=True) in ("string", "empty")
+    if text:
         return pd.Series(values, dtype=column.dtype, copy=False)
     return values
 
@@ -307,15 +314,17 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
             arr = np.empty(n, dtype=kind)
             arr[rest] = px[c].to_numpy(dtype=kind)[prev_pos[rest]]
         arr[A] = xA[c].to_numpy(dtype=kind)
-        cols[c] = _like(px[c], arr)
+        cols[c] = _like(px[c], arr, A if same_order else None)
     xref = pd.DataFrame({"tenant_id": tenant_id, **cols}, columns=XREF_COLUMNS, copy=False)
 
     # survivorship: affected clusters, plus clusters whose parent record sits in an affected cluster
     surv_rows = affected.copy()
     has_parent = frame["parent_source_id"].notna().to_numpy()
     if has_parent.any():
-        pk = record_keys(frame["source"], frame["parent_source_id"])
-        hitp = has_parent & pd.Series(pk).isin(set(keys[A].tolist())).to_numpy()
+        rows = np.flatnonzero(has_parent)  # the parents' keys of these only
+        hitp = np.zeros(n, bool)
+        hitp[rows] = pd.Series(record_keys(frame["source"].to_numpy(dtype=object)[rows],
+                                           frame["parent_source_id"].to_numpy(dtype=object)[rows])).isin(set(keys[A].tolist())).to_numpy()
         if hitp.any():
             surv_rows |= pd.Series(labels).isin(set(labels[hitp].tolist())).to_numpy()
     S = np.flatnonzero(surv_rows)

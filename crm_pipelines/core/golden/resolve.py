@@ -322,5 +322,8 @@ def _merge_aliases(previous: GoldenState | None, new_aliases: pd.DataFrame, gold
     allal = pd.concat(frames, ignore_index=True).drop_duplicates("alias_id", keep="last")
     amap = dict(zip(allal["alias_id"], allal["golden_id"]))
     allal["golden_id"] = [follow_alias(g, amap) for g in allal["golden_id"]]
-    live = set(golden.tolist())
+    # an alias that is a live id again is dropped: the few alias ids looked up in the records' ids,
+    # not a set of a million ids built to look them up in (0.36 s of a 1M-record incremental run)
+    ids = allal["alias_id"].to_numpy(dtype=object)
+    live = set(golden[pd.Series(golden, dtype=object, copy=False).isin(ids).to_numpy()].tolist())
     return allal[~allal["alias_id"].isin(live)][ALIAS_COLUMNS].reset_index(drop=True)
