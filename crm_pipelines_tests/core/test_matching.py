@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from crm_pipelines.core.matching.blocking import BLOCKING_KEYS, candidate_pairs
+from crm_pipelines.core.matching.comparisons import NO_KEY, key_hash
 from crm_pipelines.core.matching.clustering import cluster, components
 
 from .conftest import frame, gid, person, resolve
@@ -156,3 +157,13 @@ def test_similar_first_names_at_one_address_go_to_review_not_merge(base_people):
     ]
     res = resolve(confirmed)
     assert gid(res, "hero", "h1") == gid(res, "ms365", "h2")
+
+
+def test_a_key_hashes_the_same_through_its_distinct_values_and_in_any_subset():
+    # the incremental cache keeps the full run's key hashes and compares them with a few records' own
+    values = np.array(["10115", "Köln", "10115", "straße 1", "köln", "Köln", "ß", "10115"], dtype=object)
+    direct, by_values = key_hash(values), key_hash(values, few_values=True)
+    assert (direct == by_values).all()
+    assert (key_hash(values[[1, 4]], few_values=True) == direct[[1, 4]]).all()
+    assert direct[1] == direct[5] and direct[1] != direct[4] and len(set(direct.tolist())) == 5
+    assert (direct != NO_KEY).all()

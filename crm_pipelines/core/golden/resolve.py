@@ -258,8 +258,9 @@ def _link_method(n, labels, sp, strong, mi, mj, rows: np.ndarray | None = None):
     return method, prob
 
 
-# golden columns whose values are nearly all distinct: hashed directly (``row_hashes``)
-DISTINCT_COLUMNS = ("golden_id", "emails", "phones", "email", "phone")
+# golden columns hashed directly (``row_hashes``): nearly all distinct, or enough distinct values that
+# categorizing first costs more than it saves (first names, companies and VAT ids at 999k)
+DISTINCT_COLUMNS = ("golden_id", "emails", "phones", "email", "phone", "first_name", "company_name", "vat_id")
 
 
 def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant_id, config) -> pd.DataFrame:

@@ -36,12 +36,20 @@ TEXT_COLUMNS = ["first_key", "last_key", "last_phon", "company_key", "email_keys
 NO_KEY = np.uint64(0)  # ``Columns.hashes`` of a missing value
 
 
-def key_hash(values: np.ndarray) -> np.ndarray:
+# columns whose values repeat a lot (a place, a name, a kind): hashed through their distinct values,
+# which gives the same hashes (pandas hashes the categories and takes them by code) in about half the
+# time; nearly distinct ones (e-mails, phones) are hashed directly, 3-6x faster than categorizing
+FEW_VALUES = frozenset({"last_key", "last_phon", "first_phon", "company_phon", "street_key", "house_number",
+                        "postal_code", "city_key", "birthday", "kind"})
+
+
+def key_hash(values: np.ndarray, few_values: bool = False) -> np.ndarray:
     """A 64-bit hash of each string (pandas' SipHash of its UTF-8 bytes: the same in every process and
-    run, so the incremental cache can keep it), never NO_KEY."""
+    run, so the incremental cache can keep it), never NO_KEY. ``few_values``: the values repeat a
+    lot (the same hashes, computed once per distinct value)."""
     if len(values) == 0:
         return np.zeros(0, np.uint64)
-    out = pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
+    out = pd.util.hash_array(np.asarray(values, dtype=object), categorize=few_values)
     out[out == NO_KEY] = 1
     return out
 
@@ -90,7 +98,7 @@ class Columns:
             text = self.text[col]
             rows = np.flatnonzero(text != "")
             out = np.full(self.n, NO_KEY, dtype=np.uint64)
-            out[rows] = key_hash(text[rows])
+            out[rows] = key_hash(text[rows], col in FEW_VALUES)
             self._hashes[col] = out
         return self._hashes[col]
 
