@@ -68,7 +68,7 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
     pattern (field → which distinct row) picks a cached template, and each group costs one
     ``str.format``."""
     n_fields, n_groups = winners.shape
-    local = np.full(winners.shape, -1, dtype=np.int64)
+    local = np.full(winners.shape, -1, dtype=np.int8)
     remaining = winners >= 0
     slots = []
     cols = np.arange(n_groups)
@@ -82,7 +82,10 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
         remaining &= ~hit
         slots.append(dk)
     leftover = remaining.any(axis=0)
-    pcode = ((local + 1) * (np.int64(_SLOTS + 1) ** np.arange(n_fields, dtype=np.int64))[:, None]).sum(axis=0)
+    pcode = np.zeros(n_groups, dtype=np.int64)  # digit f (base _SLOTS + 1) = field f's slot + 1
+    for f in range(n_fields - 1, -1, -1):  # field by field: no (fields x groups) temporaries
+        pcode *= _SLOTS + 1
+        pcode += local[f] + 1
     upat, inv = np.unique(pcode, return_inverse=True)
     templates = []
     for pc in upat.tolist():
@@ -99,7 +102,10 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
         a, b = np.full(n_groups, "", dtype=object), np.full(n_groups, "", dtype=object)
         a[ok], b[ok] = src[dk[ok]], sid[dk[ok]]
         args += [a, b]
-    out = np.array([templates[p].format(*xs) for p, *xs in zip(inv.reshape(-1).tolist(), *args)], dtype=object)
+    fmt = [t.format for t in templates]
+    out = np.empty(n_groups, dtype=object)
+    out[:] = [fmt[p](a0, b0, a1, b1, a2, b2, a3, b3)
+              for p, a0, b0, a1, b1, a2, b2, a3, b3 in zip(inv.reshape(-1).tolist(), *args)]
     for g in np.flatnonzero(leftover):  # more distinct winners than slots: spell it out
         won_by: dict[int, list[str]] = {}
         for f, name in enumerate(SURVIVING_FIELDS):
