@@ -374,6 +374,10 @@ def run(n_contacts: int, seed: int = 7, config: MatchConfig | None = None, log=N
         contacts.to_pickle(cpath)
         np.save(tpath, truth)
         del contacts
+        # what normalization left in this process's heap goes back to the system first: in the
+        # pipeline, normalizing and resolving are steps of their own, and the resolve ran 4-5 s slower
+        # (999k) beside this process still holding the gigabytes of the normalization
+        _release_memory()
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
             matched = pool.submit(match_phase, cpath, tpath, config, seed, rerun, incremental, bool(log), publish_url).result()
     stage.update(matched.pop("stages"))

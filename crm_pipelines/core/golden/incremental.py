@@ -322,9 +322,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     has_parent = frame["parent_source_id"].notna().to_numpy()
     if has_parent.any():
         rows = np.flatnonzero(has_parent)  # the parents' keys of these only
+        parent_keys = record_keys(frame["source"].to_numpy(dtype=object)[rows],
+                                  frame["parent_source_id"].to_numpy(dtype=object)[rows])
         hitp = np.zeros(n, bool)
-        hitp[rows] = pd.Series(record_keys(frame["source"].to_numpy(dtype=object)[rows],
-                                           frame["parent_source_id"].to_numpy(dtype=object)[rows])).isin(set(keys[A].tolist())).to_numpy()
+        hitp[rows] = pd.Series(parent_keys).isin(set(keys[A].tolist())).to_numpy()
         if hitp.any():
             surv_rows |= pd.Series(labels).isin(set(labels[hitp].tolist())).to_numpy()
     S = np.flatnonzero(surv_rows)

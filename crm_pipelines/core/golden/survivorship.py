@@ -257,7 +257,7 @@ def _rank_multi(frame: pd.DataFrame, code_all: np.ndarray, mrows: np.ndarray, co
             rows = np.flatnonzero(here)
             vals = values[name][mrows[rows]]
             if rule == "most_complete":
-                primary = -np.fromiter(map(len, vals.tolist()), dtype=np.int64, count=len(rows))
+                primary = -np.fromiter(map(len, map(str, vals.tolist())), dtype=np.int64, count=len(rows))
             else:  # most_frequent
                 vkey = pd.factorize(vals)[0]
                 combo = code[rows] * (np.int64(vkey.max()) + 2) + vkey
