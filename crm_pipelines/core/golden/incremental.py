@@ -4,8 +4,9 @@ carried Fellegi-Sunter parameters.
 Changed records = new keys, a different ``content_hash``, or an endpoint of an override that was
 added or removed. Then:
 
-* blocking: the previous run's exploded key values are kept for unchanged records, the changed
-  records' keys are computed, and only blocks holding a changed value (new or old) are re-paired;
+* blocking: the previous run's key hashes (one entry per value of a multi-valued key) are kept for
+  unchanged records, the changed records' keys are computed, and only blocks holding a changed
+  value (new or old) are re-paired;
   a block crossing the size cap (it was paired, now it is too big) falls back to a full run;
 * scoring: pairs between unchanged records keep their comparison levels; new pairs are compared and
   weighted with the carried parameters (no u sampling, no EM);
@@ -54,7 +55,7 @@ class MatchCache:
     source_ids: np.ndarray
     hashes: np.ndarray        # content_hash per record
     params: FSParams
-    blocks: dict              # blocking key → (rows, uint64 hash of the value), exploded
+    blocks: dict              # blocking key → (rows, uint64 key hash), one entry per value
     pi: np.ndarray            # scored pairs (i < j) with their levels and veto codes
     pj: np.ndarray
     levels: np.ndarray
