@@ -115,23 +115,21 @@ def _provenance(winners: np.ndarray, rules: list[str], src: np.ndarray, sid: np.
     return out
 
 
-def _union_typed(frame: pd.DataFrame, col: str, flat: str, code: np.ndarray, multi: np.ndarray,
+def _union_typed(frame: pd.DataFrame, col: str, flat: str, code: np.ndarray, srows: np.ndarray, grouped: np.ndarray,
                  n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """(JSON list per group: members' {type,value} items, first occurrence of each value wins; the
     first item's value per group). Groups whose members all carry the same list take it, and the
     flat value ``flat`` that goes with it (a record's flat value is its first typed one), as they
-    are; only the others are parsed."""
+    are; only the others are parsed. ``srows``: the rows of one-record groups, ``grouped``: the other
+    rows, sorted by group (stable)."""
     out = np.empty(n_groups, dtype=object)
     first = np.full(n_groups, None, dtype=object)
     vals = frame[col].to_numpy(dtype=object)
     flats = frame[flat].to_numpy(dtype=object)
-    single = ~multi[code]
-    out[code[single]] = vals[single]
-    first[code[single]] = flats[single]
-    rows = np.flatnonzero(~single)
-    if len(rows):
-        rows = rows[np.argsort(code[rows], kind="stable")]
-        same, mixed = _distinct_per_group(vals, rows, code)
+    out[code[srows]] = vals[srows]
+    first[code[srows]] = flats[srows]
+    if len(grouped):
+        same, mixed = _distinct_per_group(vals, grouped, code)
         out[code[same]] = vals[same]
         same_first = flats[same]
         same_first[pd.isna(same_first)] = None  # as parsed from an empty list
@@ -189,10 +187,11 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     # a golden contact of one record took every value from it: its provenance names that record once
     prov[code[srows]] = [f'{{"{a}|{b}":"all"}}' for a, b in zip(src[srows], sid[srows])]
     out["provenance"] = prov
-    out["emails"], emails_first = _union_typed(frame, "emails", "email", code, multi, n_groups)
-    out["phones"], phones_first = _union_typed(frame, "phones", "phone", code, multi, n_groups)
+    grouped = mrows[np.argsort(code[mrows], kind="stable")]  # the members of multi-record groups, by group
+    out["emails"], emails_first = _union_typed(frame, "emails", "email", code, srows, grouped, n_groups)
+    out["phones"], phones_first = _union_typed(frame, "phones", "phone", code, srows, grouped, n_groups)
     out["email"], out["phone"] = emails_first, phones_first
-    out["roles"] = _union_roles(frame, code, multi, n_groups)
+    out["roles"] = _union_roles(frame, code, srows, grouped, n_groups)
     out["member_count"] = counts
     return frame_of(out, n_groups)
 
@@ -274,14 +273,13 @@ def _first_plain(text: str) -> str:
     return text[start:text.index('"', start)]
 
 
-def _union_roles(frame: pd.DataFrame, code: np.ndarray, multi: np.ndarray, n_groups: int) -> np.ndarray:
+def _union_roles(frame: pd.DataFrame, code: np.ndarray, srows: np.ndarray, grouped: np.ndarray,
+                 n_groups: int) -> np.ndarray:
     out = np.full(n_groups, "[]", dtype=object)
     vals = frame["roles"].to_numpy(dtype=object)
-    single = ~multi[code]
-    out[code[single]] = vals[single]
-    rows = np.flatnonzero(~single)
-    if len(rows):
-        same, mixed = _distinct_per_group(vals, rows[np.argsort(code[rows], kind="stable")], code)
+    out[code[srows]] = vals[srows]
+    if len(grouped):
+        same, mixed = _distinct_per_group(vals, grouped, code)
         out[code[same]] = vals[same]
         acc: dict[int, set] = {}
         for r in mixed:

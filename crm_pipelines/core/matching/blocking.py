@@ -60,7 +60,7 @@ def _initial(c: Columns, col: str) -> np.ndarray:
     text = c.text[col]
     rows = np.flatnonzero(text != "")
     out = np.full(c.n, NO_KEY, dtype=np.uint64)
-    out[rows] = key_hash(np.array([x[:1] for x in text[rows].tolist()], dtype=object))
+    out[rows] = key_hash(np.array([x[:1] for x in text[rows].tolist()], dtype=object), few_values=True)
     return out
 
 
