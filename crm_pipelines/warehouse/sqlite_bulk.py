@@ -33,6 +33,7 @@ from sqlalchemy.dialects import sqlite
 from crm_pipelines.warehouse._sqlite_helper import END_OF_STREAM
 from crm_pipelines.warehouse.arrow_rows import NotConvertible, arrow_schema, record_batches
 from crm_pipelines.warehouse.frames import written_columns
+from crm_pipelines.warehouse.writeback import early_writeback
 
 HELPER = Path(__file__).with_name("_sqlite_helper.py")
 __all__ = ["BulkWriteFailed", "NotConvertible", "helper_error", "start_helper", "write"]
@@ -78,7 +79,10 @@ def write(database: str, steps: Iterable[Step], busy_timeout_s: float, synchrono
     ``synchronous=False``: the commit does not wait for the disk (a file that is rebuilt after a
     crash, such as a staging file)."""
     plan = {"database": database, "busy_timeout_ms": int(busy_timeout_s * 1000), "synchronous": synchronous}
-    with tempfile.TemporaryFile() as errors:
+    # a synced write's pages go to disk while the helper writes, not all at its checkpoint; an unsynced
+    # one (a staging file) is not written by this process either: removed after its publish, most of
+    # its pages never reach the disk
+    with early_writeback(database if synchronous else None), tempfile.TemporaryFile() as errors:
         proc = start_helper(plan, errors)
         try:
             for step in steps:
