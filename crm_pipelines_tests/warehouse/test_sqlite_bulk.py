@@ -150,3 +150,89 @@ def test_the_helper_commits_only_on_the_commit_line(sqlite_engine, tmp_path):
         assert (done.returncode == 0) == bool(tail), done.stderr
         with engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == rows
+
+
+def _index_statements(engine) -> list[str]:
+    """The DROP INDEX / CREATE INDEX statements ``engine`` runs from now on."""
+    seen: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("DROP INDEX", "CREATE INDEX")):
+            seen.append(" ".join(statement.split()))
+
+    return seen
+
+
+def _xref_index(conn) -> str | None:
+    return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_golden_contact_xref_golden_id'").scalar()
+
+
+def _by_golden_id(conn, golden_id: str) -> list[tuple]:
+    """The xref rows of a golden id, read through the golden_id index (the plan says so)."""
+    query = "SELECT tenant_id, source, source_id FROM golden_contact_xref WHERE golden_id = ? ORDER BY 1, 2, 3"
+    plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, (golden_id,)))
+    assert "ix_golden_contact_xref_golden_id" in plan, plan
+    return [tuple(r) for r in conn.exec_driver_sql(query, (golden_id,))]
+
+
+def test_a_large_publish_into_tables_of_its_own_builds_the_xref_index_after_its_rows(sqlite_engine):
+    from crm_pipelines.warehouse import golden_tables as gt
+
+    engine = sqlite_engine("rebuilt")
+    statements = _index_statements(engine)
+    a, b = _resolution("tenant-a"), _resolution("tenant-b")
+    stage_tables(engine, "tenant-a", a, bulk_values=0)  # a staging file: a large full staging
+    with engine.begin() as conn:
+        publish(conn, "tenant-a")
+    assert statements == ["DROP INDEX IF EXISTS ix_golden_contact_xref_golden_id",
+                          "CREATE INDEX IF NOT EXISTS ix_golden_contact_xref_golden_id ON golden_contact_xref (golden_id)"]
+    gid = a.xref["golden_id"].iloc[0]
+    expected = sorted(("tenant-a", s, i) for s, i, g in a.xref[["source", "source_id", "golden_id"]].itertuples(
+        index=False) if g == gid)
+    with engine.connect() as conn:
+        assert _xref_index(conn) is not None and _by_golden_id(conn, gid) == expected
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+    statements.clear()  # another tenant's rows are in the xref now: its index is kept and filled row by row
+    stage_tables(engine, "tenant-b", b, bulk_values=0)
+    with engine.begin() as conn:
+        publish(conn, "tenant-b")
+    assert statements == []
+    statements.clear()  # and so for tenant-a's next publish
+    stage_tables(engine, "tenant-a", a, bulk_values=0)
+    with engine.begin() as conn:
+        publish(conn, "tenant-a")
+    assert statements == []
+    with engine.connect() as conn:
+        assert _by_golden_id(conn, gid) == expected
+        assert conn.execute(sa.select(sa.func.count()).select_from(gt.golden_contact_xref)).scalar_one() == 80
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_a_publish_that_fails_after_dropping_the_index_leaves_index_and_rows(sqlite_engine, monkeypatch):
+    from crm_pipelines.warehouse import staging as staging_module
+
+    engine = sqlite_engine("rolled-back")
+    a = _resolution("tenant-a")
+    stage_tables(engine, "tenant-a", a, bulk_values=0)
+    with engine.begin() as conn:
+        publish(conn, "tenant-a")
+    with engine.connect() as conn:
+        before = _by_golden_id(conn, a.xref["golden_id"].iloc[0])
+    stage_tables(engine, "tenant-a", _resolution("tenant-a"), bulk_values=0)
+
+    def fail_after_the_xref(conn, published):
+        dropped = drop(conn, published)
+        if dropped:
+            raise RuntimeError("disk full")
+        return dropped
+
+    drop = staging_module._dropped_indexes
+    monkeypatch.setattr(staging_module, "_dropped_indexes", fail_after_the_xref)
+    with pytest.raises(RuntimeError, match="disk full"):
+        with engine.begin() as conn:
+            publish(conn, "tenant-a")
+    with engine.connect() as conn:
+        assert _xref_index(conn) is not None
+        assert _by_golden_id(conn, a.xref["golden_id"].iloc[0]) == before
