@@ -30,7 +30,7 @@ INTERVAL_S = 0.25
 def _sync_file_range():
     try:
         function = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):  # not Linux (or no glibc symbol)
+    except (OSError, AttributeError, TypeError):  # not Linux, no such libc symbol, or no C library by that name
         return None
     function.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
     return function
