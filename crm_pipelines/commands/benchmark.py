@@ -156,13 +156,10 @@ def publish_staged(engine, tenant: str) -> tuple[dict[str, float], dict[str, int
     """``publish`` (staged → published golden tables, one transaction), then ``clear_published``
     (the published staging removed), as ``publish_golden`` does. Returns seconds per step and the
     published row counts."""
-    from crm_pipelines.warehouse.engine import sqlite_file
-    from crm_pipelines.warehouse.staging import clear_published, publish
-    from crm_pipelines.warehouse.writeback import early_writeback
+    from crm_pipelines.warehouse.staging import clear_published, publish_committed
 
     t0 = time.perf_counter()
-    with early_writeback(sqlite_file(engine)), engine.begin() as conn:
-        counts = publish(conn, tenant)
+    counts = publish_committed(engine, tenant)
     t1 = time.perf_counter()
     with engine.begin() as conn:  # as publish_golden does after the commit
         clear_published(conn, tenant)

@@ -27,10 +27,8 @@ from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_frame, insert_records, read_tenant_frame,
                                             replace_tenant_frame, to_records)
-from crm_pipelines.warehouse.engine import sqlite_file
-from crm_pipelines.warehouse.staging import Staging, clear_published, publish
+from crm_pipelines.warehouse.staging import Staging, clear_published, publish_committed
 from crm_pipelines.warehouse.tables import raw_table
-from crm_pipelines.warehouse.writeback import early_writeback
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
 
@@ -160,10 +158,8 @@ def _few_changes(hashes: pd.Series, cache, config: MatchConfig) -> bool:
 
 
 def publish_golden(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
-    """Staged golden tables of the tenant become the published ones, atomically (on a SQLite file,
-    with its disk writes started while the transaction runs: ``writeback.early_writeback``)."""
-    with early_writeback(sqlite_file(engine)), engine.begin() as conn:
-        counts = publish(conn, tenant_id)
+    """Staged golden tables of the tenant become the published ones, atomically (``publish_committed``)."""
+    counts = publish_committed(engine, tenant_id)
     golden_cache.promote(tenant_id)
     with engine.begin() as conn:  # after the commit: the published staging is not needed any more
         clear_published(conn, tenant_id)

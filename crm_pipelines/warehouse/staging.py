@@ -37,6 +37,7 @@ from crm_pipelines.warehouse.arrow_rows import NotConvertible
 from crm_pipelines.warehouse.engine import ATTACHED, BUSY_TIMEOUT_S, sqlite_file
 from crm_pipelines.warehouse.frames import check_tenant, insert_frame, written_columns
 from crm_pipelines.warehouse.schema import metadata
+from crm_pipelines.warehouse.writeback import early_writeback
 
 PUBLISHED = {"golden_contacts": gt.golden_contacts, "xref": gt.golden_contact_xref, "aliases": gt.golden_aliases,
              "pairs": gt.match_pairs, "patterns": gt.match_patterns, "review_queue": gt.match_review_queue,
@@ -557,6 +558,13 @@ def _dropped_indexes(conn: sa.Connection, published: sa.Table) -> list[sa.Index]
 
 def _tenant_rows(conn: sa.Connection, table: sa.Table, tenant_id: str) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
+
+
+def publish_committed(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
+    """``publish`` in a transaction of its own, committed; on a SQLite file with its disk writes
+    started while it runs (``writeback.early_writeback``). Returns ``publish``'s counts."""
+    with early_writeback(sqlite_file(engine)), engine.begin() as conn:
+        return publish(conn, tenant_id)
 
 
 def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
