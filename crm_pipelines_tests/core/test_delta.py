@@ -47,3 +47,28 @@ def test_pairs_are_replaced_one_by_one_and_an_equal_pair_keeps_when_it_was_first
     assert new_differs.tolist() == [False, True, True]
     assert old_differs.tolist() == [False, True, True]
     assert new["created_at"].tolist() == ["2025-02-01"] * 3  # the input is not changed
+
+
+def test_pairs_keyed_by_codes_the_caller_knows_match_as_by_their_key_columns():
+    old = _pairs([("hero", "1", "ms365", "2", 9.5, "auto_merge", "2025-01-01"),
+                  ("hero", "1", "ms365", "3", 4.0, "review", "2025-01-01")])
+    new = _pairs([("hero", "1", "ms365", "3", 4.0, "review", "2025-02-01"),
+                  ("hero", "1", "ms365", "2", 9.5, "auto_merge", "2025-02-01")])
+    by_columns = changed_pairs(new, old)
+    by_codes = changed_pairs(new, old, (np.array([13, 12]), np.array([12, 13])))
+    for a, b in zip(by_columns[1:], by_codes[1:]):
+        assert a.tolist() == b.tolist() == [False, False]
+    assert by_codes[0]["created_at"].tolist() == by_columns[0]["created_at"].tolist() == ["2025-01-01"] * 2
+    # codes that differ pair nothing, whatever the columns say
+    _, new_differs, old_differs = changed_pairs(new, old, (np.array([13, 12]), np.array([-1, -2])))
+    assert new_differs.tolist() == old_differs.tolist() == [True, True]
+
+
+def test_key_columns_with_a_missing_value_pair_like_a_merge_and_repeated_keys_still_work():
+    old = _pairs([("hero", None, "ms365", "2", 9.5, "auto_merge", "2025-01-01"),
+                  ("hero", "1", "ms365", "2", 1.0, "review", "2025-01-01"),
+                  ("hero", "1", "ms365", "2", 9.0, "auto_merge", "2025-01-01")])  # a repeated key: the merge path
+    new = _pairs([("hero", None, "ms365", "2", 9.5, "auto_merge", "2025-02-01"),
+                  ("hero", "1", "ms365", "2", 9.0, "auto_merge", "2025-02-01")])
+    _, new_differs, old_differs = changed_pairs(new, old)
+    assert new_differs.tolist() == [False, False] and old_differs.tolist() == [False, True, False]

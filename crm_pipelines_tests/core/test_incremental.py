@@ -185,3 +185,30 @@ def test_incremental_applies_new_overrides(synth_drafts):
     gb = back.xref.set_index(["source", "source_id"]).golden_id
     assert gb[(a.source, a.source_id)] == gb[(b.source, b.source_id)]
     assert gb[(a.source, a.source_id)] != gb[(single.source, single.source_id)]
+
+
+def test_a_block_that_grows_past_the_cap_falls_back_to_a_full_run_and_one_that_stays_under_does_not():
+    """A block of 2..max_block_size records was paired; grown past the cap it is not paired any
+    more, which only a full run can account for (its pairs are dropped, not kept)."""
+    from functools import partial
+
+    from .conftest import person
+
+    person = partial(person, tenant="bench")  # the tenant of the ``_full`` helper
+    shared = [("work", "team@kanzlei-berg.de")]
+    base = [person("1", "Anna", "Berg", emails=shared), person("2", "Bernd", "Berg", source="lexware", emails=shared),
+            person("3", "Carla", "Ost", emails=[("work", "carla@ost.de")]),
+            person("4", "Dirk", "West", emails=[("work", "dirk@west.de")])]
+    cfg = MatchConfig(max_block_size=2, incremental_max_changed=1.0)
+    first = resolve_tenant(_frame(base), None, None, cfg, NOW)
+    crossed = base[:2] + [person("3", "Carla", "Ost", emails=shared), base[3]]  # the block: 2 → 3 records
+    inc = resolve_tenant(_frame(crossed), first.state(), None, cfg, LATER)
+    assert inc.stats["mode"] == "full" and inc.stats["incremental_fallback"] == "block_cap_crossed"
+    stays = base[:3] + [person("4", "Dirk", "West", emails=[("work", "dirk@west-online.de")])]
+    inc = resolve_tenant(_frame(stays), first.state(), None, cfg, LATER)
+    assert inc.stats["mode"] == "incremental" and inc.stats["changed_records"] == 1
+    # a block shrinking back under the cap is re-paired incrementally
+    big = resolve_tenant(_frame(crossed), None, None, cfg, NOW)
+    shrunk = resolve_tenant(_frame(base), big.state(), None, cfg, LATER)
+    assert shrunk.stats["mode"] == "incremental"
+    assert_same(shrunk, _full(_frame(base), big.state(), None, cfg, LATER, big.params))

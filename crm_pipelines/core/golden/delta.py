@@ -34,14 +34,44 @@ def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns) -> np.ndarray:
     return same
 
 
-def _equal_pairs(new: pd.DataFrame, old: pd.DataFrame, key: list[str], columns: list[str]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _key_codes(new: pd.DataFrame, old: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """One int64 per row of ``new`` and of ``old``, equal exactly where all ``key`` columns are equal
+    (missing = missing): each column factorized over both frames, the codes combined in mixed radix.
+    None when the combined codes would not fit in 62 bits."""
+    combined, radix = np.zeros(len(new) + len(old), dtype=np.int64), 1
+    for name in key:
+        values = np.concatenate([new[name].to_numpy(dtype=object, na_value=None),
+                                 old[name].to_numpy(dtype=object, na_value=None)])
+        codes, uniq = pd.factorize(values, use_na_sentinel=False)
+        radix *= len(uniq) + 1
+        if radix > 1 << 62:
+            return None
+        combined = combined * (len(uniq) + 1) + codes
+    return combined[:len(new)], combined[len(new):]
+
+
+def _equal_pairs(new: pd.DataFrame, old: pd.DataFrame, key: list[str], columns: list[str],
+                 codes: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(positions in ``new``, positions in ``old``) of the rows that share their ``key`` and are
-    equal in every column of ``columns``."""
-    both = (new.reset_index(drop=True).reset_index(names="_new")
-            .merge(old.reset_index(drop=True).reset_index(names="_old"), on=key, suffixes=("", "_was")))
-    equal = equal_rows(both, both[[f"{c}_was" for c in columns]].set_axis(columns, axis=1), columns)
-    return both["_new"].to_numpy()[equal], both["_old"].to_numpy()[equal]
+    equal in every column of ``columns``; the key is distinct within each frame. The rows are paired
+    through integer codes of their keys (``codes``, when the caller knows them: one int64 per row of
+    each frame, equal exactly where the keys are), and only the paired rows of each column compared
+    (a merge of the two frames copied every column: 0.1 s of a 1M-record incremental run)."""
+    new, old = new.reset_index(drop=True), old.reset_index(drop=True)
+    if codes is None:
+        codes = _key_codes(new, old, key) if len(new) and len(old) else None
+    if codes is None or not pd.Index(codes[1]).is_unique:
+        both = new.reset_index(names="_new").merge(old.reset_index(names="_old"), on=key, suffixes=("", "_was"))
+        equal = equal_rows(both, both[[f"{c}_was" for c in columns]].set_axis(columns, axis=1), columns)
+        return both["_new"].to_numpy()[equal], both["_old"].to_numpy()[equal]
+    pos = pd.Index(codes[1]).get_indexer(codes[0])
+    new_at = np.flatnonzero(pos >= 0)
+    old_at = pos[new_at]
+    same = np.ones(len(new_at), dtype=bool)
+    for name in columns:  # as equal_rows, on the paired rows only
+        same &= (new[name].to_numpy(dtype=object, na_value=None)[new_at]
+                 == old[name].to_numpy(dtype=object, na_value=None)[old_at])
+    return new_at[same], old_at[same]
 
 
 def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.ndarray, pd.DataFrame]:
@@ -71,15 +101,19 @@ def changed_xref(rows: pd.DataFrame, previous: pd.DataFrame, has_previous: np.nd
     return differs
 
 
-def changed_pairs(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def changed_pairs(new: pd.DataFrame, old: pd.DataFrame, codes: tuple[np.ndarray, np.ndarray] | None = None
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """(``new`` with ``created_at`` carried from an otherwise equal ``old`` pair, mask over ``new``:
     the pair differs from the old pair of its key or has none, mask over ``old``: likewise).
 
     ``new`` = the re-decided pairs, ``old`` = the previous pairs they replace; a pair's key is its
     two records (``PAIR_KEY``), distinct within each frame. The published pairs are replaced pair
-    by pair: the old ones that differ are deleted, the new ones that differ inserted."""
+    by pair: the old ones that differ are deleted, the new ones that differ inserted. ``codes``: an
+    int64 per row of ``new`` and of ``old`` equal exactly where the two records are (an incremental
+    run knows them from the records' positions), instead of codes of the four key columns."""
     new, old = new.reset_index(drop=True), old.reset_index(drop=True)
-    new_at, old_at = _equal_pairs(new, old, PAIR_KEY, [c for c in new.columns if c not in PAIR_KEY and c != "created_at"])
+    new_at, old_at = _equal_pairs(new, old, PAIR_KEY, [c for c in new.columns if c not in PAIR_KEY and c != "created_at"],
+                                  codes)
     if len(new_at):
         created = new["created_at"].to_numpy(dtype=object).copy()
         created[new_at] = old["created_at"].to_numpy(dtype=object)[old_at]

@@ -11,7 +11,8 @@ added or removed. Then:
 * scoring: pairs between unchanged records keep their comparison levels; new pairs are compared and
   weighted with the carried parameters (no u sampling, no EM);
 * clustering: strong-edge components over the whole tenant (cheap), re-clustered only where they
-  hold a changed record or a record of a previous component that held a changed or deleted record;
+  hold a changed record, a record of a new pair (a block that shrank back under the size cap pairs
+  unchanged records) or a record of a previous component that held a changed or deleted record;
   every other component keeps its previous clusters (its edges are unchanged);
 * ids, xref, survivorship, history, pairs: computed for the affected clusters only, every other row
   is carried over as published.
@@ -143,6 +144,39 @@ def _like(column: pd.Series, values: np.ndarray, written: np.ndarray | None = No
     return values
 
 
+def _cap_crossed(current: np.ndarray, added: np.ndarray, dropped: np.ndarray, cap: int) -> bool:
+    """Whether a block that was paired (2..cap entries) has grown past ``cap``: ``current`` = the
+    entries of the touched blocks now, ``added`` / ``dropped`` = the entries this run added to them
+    and took from them (every added value is among ``current``). Previous size = current - added +
+    dropped; a block with no entry now cannot have crossed."""
+    if not len(current):
+        return False
+    values, sizes = np.unique(current, return_counts=True)
+    if not (sizes > cap).any():
+        return False
+    old = sizes - np.bincount(np.searchsorted(values, added), minlength=len(values))
+    at = np.minimum(np.searchsorted(values, dropped), len(values) - 1)
+    hit = values[at] == dropped
+    old += np.bincount(at[hit], minlength=len(values))
+    return bool(((old <= cap) & (old >= 2) & (sizes > cap)).any())
+
+
+def _pair_codes(i: np.ndarray, j: np.ndarray, prev_pos: np.ndarray, n: int, n_prev: int, pi_prev: np.ndarray,
+                pj_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Key codes of the re-decided pairs (current positions ``i`` < ``j``, as ``build_pairs`` orders
+    a pair's records) and of the published pairs they replace (previous positions): equal exactly
+    where both records are, in the same order. A published pair whose record is gone, or whose
+    records now come in the other order, gets a code of its own (a negative one)."""
+    cur = np.full(n_prev, -1, dtype=np.int64)  # previous position → current position, -1: gone
+    live = np.flatnonzero(prev_pos >= 0)
+    cur[prev_pos[live]] = live
+    a, b = cur[pi_prev], cur[pj_prev]
+    old = a * max(n, 1) + b
+    unmatched = np.flatnonzero((a < 0) | (b < 0) | (a >= b))
+    old[unmatched] = -1 - np.arange(len(unmatched), dtype=np.int64)
+    return i.astype(np.int64) * max(n, 1) + j, old
+
+
 def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: MatchConfig):
     """compare_pairs on the records involved only (Columns of a subset)."""
     if len(i) == 0:
@@ -208,11 +242,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
         if len(touched) == 0:
             continue
         sel = pd.Series(vals).isin(touched).to_numpy()
-        cur_sizes = pd.Series(vals[sel]).value_counts()
-        # previous size = current - added + dropped entries of each touched value
-        delta = pd.Series(vals_p[~keep]).value_counts().sub(pd.Series(v_new).value_counts(), fill_value=0)
-        old_sizes = cur_sizes.add(delta, fill_value=0)
-        if ((old_sizes <= cap) & (old_sizes >= 2) & (cur_sizes.reindex(old_sizes.index, fill_value=0) > cap)).any():
+        if _cap_crossed(vals[sel], v_new, vals_p[~keep], cap):
             return None, carried, "block_cap_crossed"
         i, j, _ = block_pairs(rows[sel], vals[sel], cap)
         ti.append(i)
@@ -251,6 +281,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     mark = changed.copy()
     unch = np.flatnonzero(~changed)
     mark[unch] = dirty_prev_comp[cache.comp[prev_pos[unch]]]
+    # a new pair between two unchanged records (their block shrank back under the cap when a
+    # changed record left it) is new evidence for both: their clusters and pairs are decided again
+    mark[new_codes // max(n, 1)] = True
+    mark[new_codes % max(n, 1)] = True
     hit = np.zeros(n, bool)
     hit[comp[mark]] = True
     affected = hit[comp]
@@ -355,7 +389,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     # only the pairs that differ from the published ones are written (``core.golden.delta``)
     old_pairs = PatchedFrame.of(cache.pairs).take(np.flatnonzero(~pkeep))  # the published pairs re-decided
-    new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs)
+    new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs,
+                                                          _pair_codes(tsp.i[sel], tsp.j[sel], prev_pos, n, n_prev,
+                                                                      cache.pair_i[~pkeep], cache.pair_j[~pkeep]))
     pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
