@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipelines.core.golden.row_hash import hex_strings, row_hashes
+from crm_pipelines.core.golden.row_hash import SMALL_FRAME, hex_strings, row_hashes
 
 
 def _frame(n: int = 2_000, seed: int = 3) -> pd.DataFrame:
@@ -16,9 +16,10 @@ def _frame(n: int = 2_000, seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame({"golden_id": ids, "email": emails, "city": cities, "tenant_id": same}, dtype="str")
 
 
+@pytest.mark.parametrize("n", [SMALL_FRAME // 5, SMALL_FRAME + 2_000])  # below SMALL_FRAME: every column directly
 @pytest.mark.parametrize("distinct", [(), ("golden_id",), ("golden_id", "email"), ("golden_id", "email", "city", "tenant_id")])
-def test_row_hashes_equal_pandas_hashes_whichever_columns_are_hashed_directly(distinct):
-    frame = _frame()
+def test_row_hashes_equal_pandas_hashes_whichever_columns_are_hashed_directly(distinct, n):
+    frame = _frame(n)
     assert frame["email"].isna().any() and frame["city"].isna().any()  # missing values on both paths
     expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     assert np.array_equal(row_hashes(frame, distinct), expected)
