@@ -167,3 +167,23 @@ def test_a_key_hashes_the_same_through_its_distinct_values_and_in_any_subset():
     assert (key_hash(values[[1, 4]], few_values=True) == direct[[1, 4]]).all()
     assert direct[1] == direct[5] and direct[1] != direct[4] and len(set(direct.tolist())) == 5
     assert (direct != NO_KEY).all()
+
+
+def test_a_pattern_explanation_is_the_json_of_each_compared_fields_level_and_weight():
+    import json
+
+    from crm_pipelines.core.matching.comparisons import COMPARISONS, LEVELS
+    from crm_pipelines.core.matching.explain import pattern_explanations
+    from crm_pipelines.core.matching.model import FSParams
+
+    rng = np.random.default_rng(4)
+    m = {c: list(rng.uniform(0.05, 0.9, len(LEVELS[c]))) for c in COMPARISONS}
+    u = {c: list(rng.uniform(0.01, 0.5, len(LEVELS[c]))) for c in COMPARISONS}
+    params = FSParams(m, u, 0.3)
+    pats = np.array([[rng.integers(-1, len(LEVELS[c])) for c in COMPARISONS] for _ in range(40)]
+                    + [[-1] * len(COMPARISONS)], dtype=np.int8)
+    w = params.weights()
+    for row, text in zip(pats, pattern_explanations(pats, params)):
+        expected = {c: {"level": LEVELS[c][lv], "weight": round(float(w[c][lv]), 3)}
+                    for c, lv in zip(COMPARISONS, row.tolist()) if lv >= 0}
+        assert text == json.dumps(expected)  # the same text, field order included

@@ -185,14 +185,20 @@ def _used_ids(candidates: list[str], pools: list) -> set[str]:
 
 
 def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: GoldenState | None,
-               now: str, reserved=None) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
+               now: str, reserved=None, prev_raw: pd.Series | None = None
+               ) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], pd.Series]:
     """Return (golden id per record, new alias rows, created_at per id, previous raw id per record).
     ``reserved``: ids in use beyond ``state`` (an incremental run passes a partial state), as an
-    array, or as a function from a list of ids to a mask of those in use."""
+    array, or as a function from a list of ids to a mask of those in use. ``prev_raw``: the previous
+    raw id per record (None: none) when the caller knows it (an incremental run, from the records'
+    previous positions); otherwise it is looked up by key in ``state.xref``."""
     n = len(keys)
     state = state or GoldenState()
-    prev_raw = pd.Series([None] * n, dtype=object)
-    if len(state.xref):
+    if prev_raw is not None:
+        prev_raw = pd.Series(prev_raw, dtype=object).reset_index(drop=True)
+    elif not len(state.xref):
+        prev_raw = pd.Series([None] * n, dtype=object)
+    else:
         xkeys = record_keys(state.xref["source"], state.xref["source_id"])
         prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys))
     prev = resolve_series(prev_raw.dropna(), state.alias_map())

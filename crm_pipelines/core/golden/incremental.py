@@ -335,8 +335,12 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     # the published tables, so they are exactly the previous xref's ids), looked up through the
     # index that the golden table's patch below uses too, not by hashing a million xref rows
     old_gc = PatchedFrame.of(cache.golden_contacts)
+    # each affected record's previous row, by its previous position (not looked up by key)
+    had = np.flatnonzero(pA >= 0)
+    prev_raw_A = np.full(len(A), None, dtype=object)
+    prev_raw_A[had] = prev_gid[pA[had]]
     gA, new_aliases, created, prev_raw = assign_ids(tenant_id, pd.Series(keys[A]), labels[A], sub_state, stamp,
-                                                    lambda ids: old_gc.has("golden_id", ids))
+                                                    lambda ids: old_gc.has("golden_id", ids), prev_raw_A)
     golden[A] = gA
     amap = previous.alias_map()
     prev_resolved = resolve_series(prev_raw, amap)
@@ -345,7 +349,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     onA = np.flatnonzero(affected[sp.i])
     method, prob = _link_method(n, labels, SimpleNamespace(i=sp.i[onA], j=sp.j[onA], prob=sp.prob[onA]), strong[onA], mi, mj, A)
     fA = pd.DataFrame({c: frame[c].to_numpy(dtype=object)[A] for c in ("source", "source_id")})  # what build_xref reads
-    xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp)
+    old_linked_at = np.full(len(A), None, dtype=object)
+    old_linked_at[had] = previous.xref["linked_at"].iloc[pA[had]].astype(str).to_numpy(dtype=object)
+    xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp, old_linked_at)
     px = previous.xref
     cols = {}
     for c in XREF_COLUMNS:
@@ -394,7 +400,11 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
 
     t0, c0 = time.perf_counter(), time.process_time()
     aliases = _merge_aliases(previous, new_aliases, golden)
-    history = build_history(tenant_id, xA, prev_raw, prev_resolved, new_aliases, sub_state, stamp)
+    present_prev = np.zeros(n_prev, bool)
+    present_prev[prev_pos[prev_pos >= 0]] = True
+    # the previous rows of records no longer live: in the sub-state (every other record there is affected)
+    history = build_history(tenant_id, xA, prev_raw, prev_resolved, new_aliases, sub_state, stamp,
+                            sub_state.xref[~present_prev[sub_prev]])
     touch = np.flatnonzero(affected[sp.i] | affected[sp.j])  # pairs whose decision may have changed
     tsp = ScoredPairs(sp.i[touch], sp.j[touch], sp.levels[touch], sp.veto[touch], sp.weight[touch], sp.prob[touch],
                       sp.pats, sp.inverse[touch])
@@ -423,8 +433,6 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
              "em_iterations": 0, "mode": "incremental", "changed_records": int(len(chg)),
              "deleted_records": int(n_prev - (prev_pos >= 0).sum()), "affected_records": int(len(A)),
              "resurvived_records": int(len(S))}
-    present_prev = np.zeros(n_prev, bool)
-    present_prev[prev_pos[prev_pos >= 0]] = True
     gone = np.flatnonzero(~present_prev)  # previous records that are no longer live
     # only the rows that differ from the published ones are written (``core.golden.delta``)
     x_aff = xref.iloc[A].reset_index(drop=True)

@@ -20,9 +20,16 @@ REVIEW_COLUMNS = ["tenant_id", "source_a", "source_id_a", "source_b", "source_id
                   "match_weight", "match_probability", "reason", "explanation", "queued_at"]
 
 
-def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state, prev_resolved, now) -> pd.DataFrame:
+def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state, prev_resolved, now,
+               old_linked_at: np.ndarray | None = None) -> pd.DataFrame:
+    """``old_linked_at``: each record's previous ``linked_at`` (as text), when the caller knows it
+    (an incremental run, from the records' previous positions); otherwise looked up by key in
+    ``state.xref``. A record keeps it when it keeps its golden id."""
     linked_at = np.full(len(frame), now, dtype=object)
-    if state is not None and len(state.xref):
+    if old_linked_at is not None:
+        same = prev_resolved.to_numpy(dtype=object) == golden
+        linked_at[same] = np.asarray(old_linked_at, dtype=object)[same]
+    elif state is not None and len(state.xref):
         keys = pd.Series(record_keys(frame["source"], frame["source_id"]))
         old_keys = record_keys(state.xref["source"], state.xref["source_id"])
         old_at = keys.map(pd.Series(state.xref["linked_at"].astype(str).to_numpy(), index=old_keys)).to_numpy(dtype=object)
@@ -34,7 +41,11 @@ def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state,
     }, columns=XREF_COLUMNS)
 
 
-def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, now) -> pd.DataFrame:
+def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, now,
+                  gone: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Link events of this run. ``gone``: the previous xref rows of records that are no longer
+    live, when the caller knows them (an incremental run); otherwise the rows of ``state.xref``
+    whose record is not in ``xref``."""
     prev_raw = prev_raw.to_numpy(dtype=object)
     golden = xref["golden_id"].to_numpy(dtype=object)
     new = pd.isna(prev_raw)
@@ -48,15 +59,15 @@ def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, 
         "link_method": xref["link_method"].to_numpy()[sel], "reason": reason[sel] if len(reason) else [], "at": now,
     }, columns=HISTORY_COLUMNS)
     # alias-only changes (the record's id was folded into another) are relinks too; already covered above
-    if state is not None and len(state.xref):
+    if gone is None and state is not None and len(state.xref):
         cur = pd.MultiIndex.from_arrays([xref["source"].astype(str), xref["source_id"].astype(str)])
         old_keys = pd.MultiIndex.from_arrays([state.xref["source"].astype(str), state.xref["source_id"].astype(str)])
         gone = state.xref[~old_keys.isin(cur)]
-        if len(gone):
-            hist = pd.concat([hist, pd.DataFrame({
-                "tenant_id": tenant_id, "source": gone["source"].to_numpy(), "source_id": gone["source_id"].to_numpy(),
-                "event": "unlinked", "golden_id": None, "previous_golden_id": gone["golden_id"].to_numpy(),
-                "link_method": None, "reason": "deleted_or_missing", "at": now}, columns=HISTORY_COLUMNS)], ignore_index=True)
+    if gone is not None and len(gone):
+        hist = pd.concat([hist, pd.DataFrame({
+            "tenant_id": tenant_id, "source": gone["source"].to_numpy(), "source_id": gone["source_id"].to_numpy(),
+            "event": "unlinked", "golden_id": None, "previous_golden_id": gone["golden_id"].to_numpy(),
+            "link_method": None, "reason": "deleted_or_missing", "at": now}, columns=HISTORY_COLUMNS)], ignore_index=True)
     return hist
 
 
