@@ -201,7 +201,7 @@ def _sub_compare(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, config: Matc
 def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: MatchCache, overrides, config: MatchConfig,
                         stamp: str, t0: float, c0: float):
     """Return (Resolution or None, parameters to carry into a full run or None, reason)."""
-    from .resolve import Resolution, _golden_table, _link_method, _merge_aliases, _strong_bad
+    from .resolve import Resolution, _golden_table, _link_method, _merge_aliases, _strong_bad, compared
 
     if (getattr(cache, "version", None) != CACHE_VERSION or cache.tenant_id != tenant_id
             or cache.config != config_key(config) or len(previous.xref) != len(cache.keys)):
@@ -306,7 +306,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
 
     def conflict(pi, pj):
         gi, gj = A[pi], A[pj]
-        lv, vt = _sub_compare(frame, gi, gj, config)
+        lv, vt = compared(lambda a, b: _sub_compare(frame, a, b, config), (allc, sp.levels, sp.veto), gi, gj, n)
         return (vt >= 0) | (level_weights(lv, params) < config.conflict_weight) | isin_codes(_codes(gi, gj, n), cannot_codes)
 
     s_in = strong & affected[sp.i]

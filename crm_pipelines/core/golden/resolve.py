@@ -166,7 +166,7 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
     timings["score_cpu"] = time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    conflict = _conflict_test(cols, params, cannot_codes, n, config)
+    conflict = _conflict_test(cols, params, cannot_codes, n, config, (allc, sp.levels, sp.veto))
     comp_out: list = []
     labels, refused = cluster(n, sp.i[strong], sp.j[strong], sp.weight[strong], mi, mj, conflict,
                               (sp.i[bad], sp.j[bad]), config.max_exact_component, comp_out)
@@ -220,14 +220,38 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
                       cache, patterns)
 
 
-def _conflict_test(cols, params: FSParams, cannot_codes: np.ndarray, n: int, config: MatchConfig):
+def _conflict_test(cols, params: FSParams, cannot_codes: np.ndarray, n: int, config: MatchConfig, known=None):
     """The clustering's test of record pairs (``pi``, ``pj``): a veto, a weight under the conflict
-    weight, or a cannot-link."""
+    weight, or a cannot-link. ``cols``: the comparison columns, or a function comparing pairs
+    ``(i, j) -> (levels, veto)``. ``known``: (sorted pair codes, their levels, their vetoes) of the
+    pairs compared already (the candidate pairs): those are looked up, not compared again."""
+    compare = cols if callable(cols) else (lambda i, j: compare_pairs(cols, i, j, config))
+
     def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
-        levels, veto = compare_pairs(cols, pi, pj, config)
+        levels, veto = compared(compare, known, pi, pj, n)
         return (veto >= 0) | (level_weights(levels, params) < config.conflict_weight) | isin_codes(_codes(pi, pj, n), cannot_codes)
 
     return conflict
+
+
+def compared(compare, known, i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, veto) of the pairs (``i`` < ``j``): taken from ``known`` (sorted pair codes, their
+    levels and vetoes) where it holds the pair, compared by ``compare`` otherwise. Most pairs inside a
+    component are candidate pairs (they share a blocking key), scored already."""
+    if known is None or not len(known[0]) or not len(i):
+        return compare(i, j)
+    codes, klevels, kveto = known
+    want = _codes(i, j, n)
+    at = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
+    hit = (codes[at] == want) & (i < j)  # a known pair was compared as (smaller, larger)
+    if hit.all():
+        return klevels[at], kveto[at]
+    levels = np.empty((len(i), klevels.shape[1]), dtype=klevels.dtype)
+    veto = np.empty(len(i), dtype=kveto.dtype)
+    levels[hit], veto[hit] = klevels[at[hit]], kveto[at[hit]]
+    miss = np.flatnonzero(~hit)
+    levels[miss], veto[miss] = compare(i[miss], j[miss])
+    return levels, veto
 
 
 def _strong_bad(sp, allc, must_codes, cannot_codes, config):
