@@ -49,3 +49,18 @@ def test_merged_order_is_the_stable_sort_of_two_sorted_arrays(sizes):
     np.testing.assert_array_equal(merged_order(a, b), expected)
     unsorted = a[::-1].copy()  # not sorted: the plain stable sort
     np.testing.assert_array_equal(merged_order(unsorted, b), np.argsort(np.concatenate([unsorted, b]), kind="stable"))
+
+
+@pytest.mark.parametrize("n_keys", [0, 1, 50, 5_000])
+def test_isin_hashes_equals_np_isin_including_values_that_share_the_low_bits_of_a_key(n_keys):
+    from crm_pipelines.core.arrays import isin_hashes
+
+    rng = np.random.default_rng(n_keys)
+    values = rng.integers(0, 2**63, 20_000, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    keys = np.concatenate([rng.choice(values, n_keys // 2), rng.integers(0, 2**63, n_keys - n_keys // 2, dtype=np.uint64)])
+    # values equal to a key in every bit the bitmap looks at, and different above them
+    twins = (keys[: min(len(keys), 20)] ^ np.uint64(1 << 40)).astype(np.uint64)
+    values = np.concatenate([values, twins, np.zeros(3, np.uint64)])
+    expected = np.isin(values, keys)
+    assert np.array_equal(isin_hashes(values, keys), expected)
+    assert expected.any() == (n_keys >= 2)  # some values are keys (half the keys are drawn from them)

@@ -35,7 +35,7 @@ from ..matching.comparisons import Columns
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
 from ..matching.scoring import ScoredPairs, compare_pairs, level_weights
-from ..arrays import isin_codes, merged_order, sorted_unique
+from ..arrays import isin_codes, isin_hashes, merged_order, sorted_unique
 from .delta import PAIR_KEY, changed_golden, changed_pairs, changed_xref
 from .ids import GoldenState, assign_ids, record_keys, resolve_series
 from .patched import PatchedFrame
@@ -253,7 +253,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
         touched = pd.unique(np.concatenate([v_new, vals_p[~keep]]))
         if len(touched) == 0:
             continue
-        sel = pd.Series(vals).isin(touched).to_numpy()
+        sel = isin_hashes(vals, touched)
         if _cap_crossed(vals[sel], v_new, vals_p[~keep], cap):
             return None, carried, "block_cap_crossed"
         i, j, _ = block_pairs(rows[sel], vals[sel], cap)
