@@ -358,6 +358,9 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
         if c == "tenant_id":
             continue
         kind = object if c != "match_probability" else float
+        if same_order and c in ("source", "source_id"):  # the same records in the same order: as they were
+            cols[c] = px[c]
+            continue
         if same_order and isinstance(px[c].dtype, pd.StringDtype):
             column = _text_with(px[c], A, xA[c].to_numpy(dtype=object))
             if column is not None:
