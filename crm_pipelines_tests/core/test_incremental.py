@@ -109,6 +109,9 @@ def test_incremental_equals_full_with_changes_additions_deletions(synth_drafts):
     full = _full(contacts, first.state(), None, cfg, LATER, first.params)
     assert inc.stats["changed_records"] > 0 and inc.stats["deleted_records"] > 0
     assert_same(inc, full)
+    # the strong-edge components the next run starts from: the full run's partition of the records
+    a, b = inc.state().cache.comp, full.state().cache.comp
+    assert len(a) == len(b) and len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist()))
     assert_delta_applies(first, inc)
     # only what differs is written: most re-resolved records keep their xref row and pairs
     stats = inc.stats

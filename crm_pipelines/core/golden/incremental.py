@@ -30,7 +30,7 @@ from pandas.api.types import infer_dtype
 
 from ..config import MatchConfig
 from ..matching.blocking import BLOCKING_KEYS, block_pairs
-from ..matching.clustering import cluster, components
+from ..matching.clustering import cluster
 from ..matching.comparisons import Columns
 from ..matching.model import FSParams, extend_patterns, pattern_ids, pattern_weights, probability
 from ..matching.overrides import override_pairs
@@ -273,7 +273,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     allc = np.concatenate([old_codes, new_codes])
     order = merged_order(old_codes, new_codes)  # both sorted: merged, not sorted again
     allc = allc[order]
-    levels = np.concatenate([cache.levels[keep], nl])[order]
+    levels = np.take(np.concatenate([cache.levels[keep], nl]), order, axis=0)  # 3x faster than [order] for rows
     veto = np.concatenate([cache.veto[keep], nv])[order]
     i, j = allc // max(n, 1), allc % max(n, 1)
     params = carried
@@ -286,7 +286,6 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     timings.update({"score": time.perf_counter() - t0, "score_cpu": time.process_time() - c0})
 
     t0, c0 = time.perf_counter(), time.process_time()
-    comp = components(n, np.concatenate([mi, sp.i[strong]]).astype(np.int64), np.concatenate([mj, sp.j[strong]]).astype(np.int64))
     dirty_prev_comp = np.zeros(n_prev, bool)
     dirty_prev_comp[cache.comp[~kept_prev]] = True
     dirty_prev_comp[cache.comp[prev_pos[chg[prev_pos[chg] >= 0]]]] = True
@@ -297,9 +296,15 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     # changed record left it) is new evidence for both: their clusters and pairs are decided again
     mark[new_codes // max(n, 1)] = True
     mark[new_codes % max(n, 1)] = True
-    hit = np.zeros(n, bool)
-    hit[comp[mark]] = True
-    affected = hit[comp]
+    # affected: the records of every previous component that holds a marked record, and the changed
+    # records; exactly the records whose component (now) holds a marked record. A path from an
+    # unchanged record to the first marked record on it runs over unchanged pairs, which were strong
+    # edges before too, so the two shared a previous component. No components over the whole tenant.
+    prev_hit = np.zeros(n_prev, bool)
+    marked_unch = unch[mark[unch]]
+    prev_hit[cache.comp[prev_pos[marked_unch]]] = True
+    affected = changed.copy()
+    affected[unch] = prev_hit[cache.comp[prev_pos[unch]]]
     A = np.flatnonzero(affected)
     local = np.full(n, -1, dtype=np.int64)
     local[A] = np.arange(len(A))
@@ -312,13 +317,18 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     s_in = strong & affected[sp.i]
     m_in = affected[mi]
     b_in = bad & affected[sp.i] & affected[sp.j]
+    sub_comp: list = []
     sub_labels, refused = cluster(len(A), local[sp.i[s_in]], local[sp.j[s_in]], sp.weight[s_in], local[mi[m_in]],
-                                  local[mj[m_in]], conflict, (local[sp.i[b_in]], local[sp.j[b_in]]), config.max_exact_component)
+                                  local[mj[m_in]], conflict, (local[sp.i[b_in]], local[sp.j[b_in]]), config.max_exact_component,
+                                  sub_comp)
     labels = np.empty(n, dtype=np.int64)
     labels[A] = A[sub_labels]
-    rest = np.flatnonzero(~affected)
+    comp = np.empty(n, dtype=np.int64)  # the strong-edge components, for the next run: the affected
+    comp[A] = A[sub_comp[0]]  # records' from their clustering (the affected records are closed under
+    rest = np.flatnonzero(~affected)  # strong edges), every other record's as before
     labels[rest] = cur_of_prev[cache.labels[prev_pos[rest]]]
-    if len(rest) and labels[rest].min() < 0:  # cannot happen (unaffected clusters are unchanged); stay safe
+    comp[rest] = cur_of_prev[cache.comp[prev_pos[rest]]]
+    if len(rest) and min(labels[rest].min(), comp[rest].min()) < 0:  # cannot happen (unaffected clusters are unchanged)
         return None, carried, "inconsistent_cache"
     timings.update({"cluster": time.perf_counter() - t0, "cluster_cpu": time.process_time() - c0})
 
