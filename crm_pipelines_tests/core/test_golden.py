@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from crm_pipelines.core.golden.ids import GoldenState
 
@@ -174,3 +175,12 @@ def test_a_full_resolve_hands_its_link_tables_over_before_survivorship(base_peop
     changed = frame(base_people[:-1])
     again = resolve_module.resolve_tenant(changed, res.state(), None, MatchConfig(), LATER, on_links=on_links)
     assert again.stats["mode"] == "incremental" and not [c for c in calls if isinstance(c, dict)]
+
+
+def test_resolving_records_of_two_tenants_at_once_is_refused_naming_them():
+    drafts = [person("1", "Anna", "Berg", tenant="acme"), person("2", "Anna", "Berg", tenant="acme"),
+              person("3", "Anna", "Berg", tenant="zeta")]
+    with pytest.raises(ValueError, match="several tenants.*acme.*zeta"):
+        resolve(drafts)
+    res = resolve(drafts[:2])
+    assert set(res.golden_contacts["tenant_id"]) == set(res.xref["tenant_id"]) == {"acme"}

@@ -210,6 +210,7 @@ def test_a_block_that_grows_past_the_cap_falls_back_to_a_full_run_and_one_that_s
     stays = base[:3] + [person("4", "Dirk", "West", emails=[("work", "dirk@west-online.de")])]
     inc = resolve_tenant(_frame(stays), first.state(), None, cfg, LATER)
     assert inc.stats["mode"] == "incremental" and inc.stats["changed_records"] == 1
+    assert_same(inc, _full(_frame(stays), first.state(), None, cfg, LATER, first.params))  # same records, same order
     # a block shrinking back under the cap is re-paired incrementally
     big = resolve_tenant(_frame(crossed), None, None, cfg, NOW)
     shrunk = resolve_tenant(_frame(base), big.state(), None, cfg, LATER)

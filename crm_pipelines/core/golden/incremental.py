@@ -210,7 +210,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     if previous is None:
         return None, None, "cache_mismatch"
     n, n_prev = len(frame), len(cache.keys)
-    same_order = n == n_prev and bool((keys == cache.keys).all())  # the usual case
+    same_order = n == n_prev and (keys is cache.keys or bool((keys == cache.keys).all()))  # the usual case
     if same_order:
         prev_pos = np.arange(n, dtype=np.int64)
     else:
@@ -321,15 +321,22 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     sub_labels, refused = cluster(len(A), local[sp.i[s_in]], local[sp.j[s_in]], sp.weight[s_in], local[mi[m_in]],
                                   local[mj[m_in]], conflict, (local[sp.i[b_in]], local[sp.j[b_in]]), config.max_exact_component,
                                   sub_comp)
-    labels = np.empty(n, dtype=np.int64)
-    labels[A] = A[sub_labels]
-    comp = np.empty(n, dtype=np.int64)  # the strong-edge components, for the next run: the affected
-    comp[A] = A[sub_comp[0]]  # records' from their clustering (the affected records are closed under
-    rest = np.flatnonzero(~affected)  # strong edges), every other record's as before
-    labels[rest] = cur_of_prev[cache.labels[prev_pos[rest]]]
-    comp[rest] = cur_of_prev[cache.comp[prev_pos[rest]]]
-    if len(rest) and min(labels[rest].min(), comp[rest].min()) < 0:  # cannot happen (unaffected clusters are unchanged)
+    # labels, and the strong-edge components for the next run: the affected records' from their
+    # clustering (the affected records are closed under strong edges), every other record's as before
+    rest = np.flatnonzero(~affected)
+    if same_order:  # the same positions: the previous arrays copied whole, then the affected written
+        labels, comp = cache.labels.copy(), cache.comp.copy()
+        # the label and component ids of unaffected records are unaffected records, so unchanged
+        broken = bool(changed[labels[rest]].any() or changed[comp[rest]].any())
+    else:
+        labels, comp = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        labels[rest] = cur_of_prev[cache.labels[prev_pos[rest]]]
+        comp[rest] = cur_of_prev[cache.comp[prev_pos[rest]]]
+        broken = bool(len(rest) and min(labels[rest].min(), comp[rest].min()) < 0)
+    if broken:  # cannot happen (unaffected clusters are unchanged); stay safe
         return None, carried, "inconsistent_cache"
+    labels[A] = A[sub_labels]
+    comp[A] = A[sub_comp[0]]
     timings.update({"cluster": time.perf_counter() - t0, "cluster_cpu": time.process_time() - c0})
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -339,8 +346,11 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     sub_state = GoldenState(previous.xref.iloc[sub_prev].reset_index(drop=True), previous.aliases, previous.created_at,
                             previous.golden_hashes, previous.updated_at)
     prev_gid = previous.xref["golden_id"].to_numpy(dtype=object)
-    golden = np.empty(n, dtype=object)
-    golden[rest] = prev_gid[prev_pos[rest]]
+    if same_order:  # a copy of the previous ids (affected ones are written below)
+        golden = np.array(prev_gid, dtype=object, copy=True)
+    else:
+        golden = np.empty(n, dtype=object)
+        golden[rest] = prev_gid[prev_pos[rest]]
     # the ids in use outside the affected records: the previous golden table's (the cache belongs to
     # the published tables, so they are exactly the previous xref's ids), looked up through the
     # index that the golden table's patch below uses too, not by hashing a million xref rows

@@ -100,7 +100,9 @@ def resolve_tenant(contacts: pd.DataFrame, previous: GoldenState | None, overrid
     config = config or MatchConfig()
     stamp = now.isoformat(timespec="seconds")
     t0, c0 = time.perf_counter(), time.process_time()
-    tenants = contacts["tenant_id"].unique()
+    tenant_ids = contacts["tenant_id"].to_numpy(dtype=object)
+    # one tenant (the usual case) is told by comparing with the first, not by hashing every row
+    tenants = tenant_ids[:1] if len(tenant_ids) and bool((tenant_ids == tenant_ids[0]).all()) else pd.unique(tenant_ids)
     if len(tenants) > 1:
         raise ValueError(f"resolve_tenant got several tenants: {sorted(map(str, tenants))[:5]}")
     tenant_id = str(tenants[0]) if len(tenants) else ""
