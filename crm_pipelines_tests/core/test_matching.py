@@ -187,3 +187,26 @@ def test_a_pattern_explanation_is_the_json_of_each_compared_fields_level_and_wei
         expected = {c: {"level": LEVELS[c][lv], "weight": round(float(w[c][lv]), 3)}
                     for c, lv in zip(COMPARISONS, row.tolist()) if lv >= 0}
         assert text == json.dumps(expected)  # the same text, field order included
+
+
+def test_pairs_scored_already_are_looked_up_and_only_the_others_compared():
+    from crm_pipelines.core.golden.resolve import compared
+
+    n = 10
+    known_codes = np.array([0 * n + 1, 2 * n + 3, 4 * n + 9], dtype=np.int64)  # (0,1), (2,3), (4,9)
+    known_levels = np.array([[1, 1], [2, 2], [3, 3]], dtype=np.int8)
+    known_veto = np.array([-1, 0, -1], dtype=np.int8)
+    asked = []
+
+    def compare(i, j):
+        asked.append(list(zip(i.tolist(), j.tolist())))
+        return np.stack([i, j], axis=1).astype(np.int8) + 50, np.full(len(i), 7, np.int8)
+
+    i, j = np.array([2, 0, 5, 4, 9]), np.array([3, 6, 8, 9, 4])
+    levels, veto = compared(compare, (known_codes, known_levels, known_veto), i, j, n)
+    assert asked == [[(0, 6), (5, 8), (9, 4)]]  # (9, 4) is known only the other way round: compared
+    assert levels.tolist() == [[2, 2], [50, 56], [55, 58], [3, 3], [59, 54]]
+    assert veto.tolist() == [0, 7, 7, -1, 7]
+    asked.clear()
+    compared(compare, (known_codes, known_levels, known_veto), np.array([0, 4]), np.array([1, 9]), n)
+    assert asked == []  # all known: nothing compared

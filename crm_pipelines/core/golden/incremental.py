@@ -10,10 +10,12 @@ added or removed. Then:
   a block crossing the size cap (it was paired, now it is too big) falls back to a full run;
 * scoring: pairs between unchanged records keep their comparison levels; new pairs are compared and
   weighted with the carried parameters (no u sampling, no EM);
-* clustering: strong-edge components over the whole tenant (cheap), re-clustered only where they
-  hold a changed record, a record of a new pair (a block that shrank back under the size cap pairs
-  unchanged records) or a record of a previous component that held a changed or deleted record;
-  every other component keeps its previous clusters (its edges are unchanged);
+* clustering: re-clustered only are the strong-edge components that hold a changed record, a record
+  of a new pair (a block that shrank back under the size cap pairs unchanged records) or a record of
+  a previous component that held a changed or deleted record: found through the previous
+  components, not by computing the components of the whole tenant again; every other component
+  keeps its previous clusters (its edges are unchanged). Pairs inside a component that were scored
+  already are not compared again for the conflict test;
 * ids, xref, survivorship, history, pairs: computed for the affected clusters only, every other row
   is carried over as published.
 """

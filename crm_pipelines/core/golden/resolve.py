@@ -224,10 +224,10 @@ def _resolve_full(frame: pd.DataFrame, keys_arr: np.ndarray, tenant_id: str, pre
 
 def _conflict_test(cols, params: FSParams, cannot_codes: np.ndarray, n: int, config: MatchConfig, known=None):
     """The clustering's test of record pairs (``pi``, ``pj``): a veto, a weight under the conflict
-    weight, or a cannot-link. ``cols``: the comparison columns, or a function comparing pairs
-    ``(i, j) -> (levels, veto)``. ``known``: (sorted pair codes, their levels, their vetoes) of the
+    weight, or a cannot-link. ``known``: (sorted pair codes, their levels, their vetoes) of the
     pairs compared already (the candidate pairs): those are looked up, not compared again."""
-    compare = cols if callable(cols) else (lambda i, j: compare_pairs(cols, i, j, config))
+    def compare(i: np.ndarray, j: np.ndarray):
+        return compare_pairs(cols, i, j, config)
 
     def conflict(pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
         levels, veto = compared(compare, known, pi, pj, n)
