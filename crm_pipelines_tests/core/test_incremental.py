@@ -216,3 +216,24 @@ def test_a_block_that_grows_past_the_cap_falls_back_to_a_full_run_and_one_that_s
     shrunk = resolve_tenant(_frame(base), big.state(), None, cfg, LATER)
     assert shrunk.stats["mode"] == "incremental"
     assert_same(shrunk, _full(_frame(base), big.state(), None, cfg, LATER, big.params))
+
+
+def test_a_changed_record_re_resolves_its_own_clusters_not_those_it_is_only_weakly_paired_with():
+    from functools import partial
+
+    from .conftest import person
+
+    person = partial(person, tenant="bench")
+    base = [person("1", "Carla", "Ost", postal_code="50667", city="Köln"),
+            person("2", "Cora", "Ost", source="lexware", postal_code="50667", city="Köln"),
+            person("3", "Anna", "Berg", emails=[("work", "anna@berg.de")]),
+            person("4", "Anna", "Berg", source="lexware", emails=[("work", "anna@berg.de")])]
+    cfg = MatchConfig(incremental_max_changed=1.0)
+    first = resolve_tenant(_frame(base), None, None, cfg, NOW)
+    assert first.stats["candidate_pairs"] == 2 and len(first.golden_contacts) == 3  # Carla-Cora: a weak pair
+    edited = base[:1] + [person("2", "Cora", "Ost", source="lexware", postal_code="50667", city="Köln",
+                                emails=[("work", "cora@ost.de")])] + base[2:]
+    inc = resolve_tenant(_frame(edited), first.state(), None, cfg, LATER)
+    assert inc.stats["mode"] == "incremental" and inc.stats["changed_records"] == 1
+    assert inc.stats["affected_records"] == 1  # Cora only: the weak pair is decided with her cluster
+    assert_same(inc, _full(_frame(edited), first.state(), None, cfg, LATER, first.params))

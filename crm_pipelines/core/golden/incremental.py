@@ -294,14 +294,20 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     mark = changed.copy()
     unch = np.flatnonzero(~changed)
     mark[unch] = dirty_prev_comp[cache.comp[prev_pos[unch]]]
-    # a new pair between two unchanged records (their block shrank back under the cap when a
-    # changed record left it) is new evidence for both: their clusters and pairs are decided again
-    mark[new_codes // max(n, 1)] = True
-    mark[new_codes % max(n, 1)] = True
+    # the unchanged ends of new pairs that matter: a new strong edge joins their component to the
+    # changed record's; a new pair between two unchanged records (their block shrank back under the
+    # cap when a changed record left it) is new evidence for both, whose pair must be decided too.
+    # (A new weak pair with a changed end is decided with that end's clusters.)
+    new_at = np.flatnonzero(order >= len(old_codes))
+    ni, nj = i[new_at], j[new_at]
+    ends = strong[new_at] | (~changed[ni] & ~changed[nj])
+    mark[ni[ends]] = True
+    mark[nj[ends]] = True
     # affected: the records of every previous component that holds a marked record, and the changed
     # records; exactly the records whose component (now) holds a marked record. A path from an
-    # unchanged record to the first marked record on it runs over unchanged pairs, which were strong
-    # edges before too, so the two shared a previous component. No components over the whole tenant.
+    # unchanged record to the first marked record on it runs over unchanged pairs (new strong edges
+    # end in marked records), which were strong edges before too, so the two shared a previous
+    # component. No components over the whole tenant.
     prev_hit = np.zeros(n_prev, bool)
     marked_unch = unch[mark[unch]]
     prev_hit[cache.comp[prev_pos[marked_unch]]] = True
