@@ -218,6 +218,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     else:
         prev_pos = pd.Index(cache.keys).get_indexer(keys)
     hashes = frame["content_hash"].to_numpy(dtype=object)
+    if keys is cache.keys:  # the records checked equal to the cached ones (``_active_records``): their arrays
+        src_all, sid_all = cache.sources, cache.source_ids
+    else:
+        src_all, sid_all = frame["source"].to_numpy(dtype=object), frame["source_id"].to_numpy(dtype=object)
     if same_order:
         changed = cache.hashes != hashes
     else:
@@ -376,7 +380,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     # affected record has both ends affected, so the pairs touching A decide them
     onA = np.flatnonzero(affected[sp.i])
     method, prob = _link_method(n, labels, SimpleNamespace(i=sp.i[onA], j=sp.j[onA], prob=sp.prob[onA]), strong[onA], mi, mj, A)
-    fA = pd.DataFrame({c: frame[c].to_numpy(dtype=object)[A] for c in ("source", "source_id")})  # what build_xref reads
+    fA = pd.DataFrame({"source": src_all[A], "source_id": sid_all[A]})  # what build_xref reads
     old_linked_at = np.full(len(A), None, dtype=object)
     old_linked_at[had] = previous.xref["linked_at"].iloc[pA[had]].astype(str).to_numpy(dtype=object)
     xA = build_xref(tenant_id, fA, gA, labels[A], method, prob, sub_state, prev_resolved, stamp, old_linked_at)
@@ -411,7 +415,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     has_parent = frame["parent_source_id"].notna().to_numpy()
     if has_parent.any():
         rows = np.flatnonzero(has_parent)  # the parents' keys of these only
-        parent_keys = record_keys(frame["source"].to_numpy(dtype=object)[rows],
+        parent_keys = record_keys(src_all[rows],
                                   frame["parent_source_id"].to_numpy(dtype=object)[rows])
         hitp = np.zeros(n, bool)
         hitp[rows] = pd.Series(parent_keys).isin(set(keys[A].tolist())).to_numpy()
@@ -441,15 +445,14 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
                       sp.pats, sp.inverse[touch])
     dec = decide(tsp, labels, strong[touch], must_codes, cannot_codes, n, config.review_probability)
     sel = np.flatnonzero(dec != "")
-    new_pairs = build_pairs(tenant_id, frame, golden, tsp, dec, pattern_ids(sp.pats), stamp)
+    new_pairs = build_pairs(tenant_id, {"source": src_all, "source_id": sid_all}, golden, tsp, dec, pattern_ids(sp.pats), stamp)
     qa, qb = cur_of_prev[cache.pair_i], cur_of_prev[cache.pair_j]
     pkeep = (qa >= 0) & (qb >= 0)
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     # only the pairs that differ from the published ones are written (``core.golden.delta``)
     old_pairs = PatchedFrame.of(cache.pairs).take(np.flatnonzero(~pkeep))  # the published pairs re-decided
-    new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs,
-                                                          _pair_codes(tsp.i[sel], tsp.j[sel], prev_pos, n, n_prev,
-                                                                      cache.pair_i[~pkeep], cache.pair_j[~pkeep]))
+    pair_codes = _pair_codes(tsp.i[sel], tsp.j[sel], prev_pos, n, n_prev, cache.pair_i[~pkeep], cache.pair_j[~pkeep])
+    new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs, pair_codes)
     pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
     pair_j = np.concatenate([qb[pkeep], tsp.j[sel]])
@@ -468,20 +471,22 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     # only the rows that differ from the published ones are written (``core.golden.delta``)
     x_aff = xref.iloc[A].reset_index(drop=True)
     xdiff = changed_xref(x_aff, previous.xref.iloc[np.maximum(pA, 0)].reset_index(drop=True), pA >= 0)
-    records = pd.DataFrame({"source": np.concatenate([frame["source"].to_numpy(dtype=object)[A[xdiff]], cache.sources[gone]]),
-                            "source_id": np.concatenate([frame["source_id"].to_numpy(dtype=object)[A[xdiff]],
+    records = pd.DataFrame({"source": np.concatenate([src_all[A[xdiff]], cache.sources[gone]]),
+                            "source_id": np.concatenate([sid_all[A[xdiff]],
                                                          cache.source_ids[gone]])})
     golden_ids, golden_rows = changed_golden(np.array(sorted(dropped), dtype=object), new_rows.reset_index(drop=True),
                                              old_gc)
     written = new_pairs[pairs_written][list(pairs.columns)].reset_index(drop=True)
     # the keys of the pairs written too: publishing the same delta again replaces its own pairs
-    pair_keys = pd.concat([old_pairs.loc[old_differs, PAIR_KEY], written[PAIR_KEY]]).drop_duplicates()
+    pair_keys = pd.concat([old_pairs.loc[old_differs, PAIR_KEY], written[PAIR_KEY]])
+    # without repeats (a pair deleted and written again), told apart by the pairs' codes
+    _, first = np.unique(np.concatenate([pair_codes[1][old_differs], pair_codes[0][pairs_written]]), return_index=True)
+    pair_keys = pair_keys.iloc[np.sort(first)]
     delta = ResolutionDelta(golden_ids, golden_rows, records, x_aff[xdiff].reset_index(drop=True), written,
                             pair_keys.reset_index(drop=True))
     stats.update(delta_golden_rows=len(golden_rows), delta_xref_rows=int(xdiff.sum()),
                  delta_pairs=int(pairs_written.sum()), delta_pairs_removed=int(old_differs.sum()))
-    new_cache = MatchCache(tenant_id, cache.config, keys, frame["source"].to_numpy(dtype=object),
-                           frame["source_id"].to_numpy(dtype=object), hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
+    new_cache = MatchCache(tenant_id, cache.config, keys, src_all, sid_all, hashes, params, blocks, sp.i, sp.j, sp.levels, sp.veto, sp.pats,
                            sp.inverse, comp, labels,
                            ovset, pair_i, pair_j, pair_review, pair_pats, golden_contacts, pairs)
     return Resolution(golden_contacts, xref, aliases, history, pairs, review, params, stats, timings, new_cache,

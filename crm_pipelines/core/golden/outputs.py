@@ -90,10 +90,11 @@ def decide(sp, labels, strong, must_codes, cannot_codes, n, review_p) -> np.ndar
 
 def build_pairs(tenant_id, frame, golden, sp, dec, pids, now) -> pd.DataFrame:
     """Reported pairs; ``pids`` = pattern id per distinct pattern of ``sp`` (the explanation is the
-    pattern's, stored once per tenant in match_patterns)."""
+    pattern's, stored once per tenant in match_patterns). ``frame``: the records' ``source`` and
+    ``source_id`` (a DataFrame, or a mapping to arrays)."""
     sel = np.flatnonzero(dec != "")
     i, j = sp.i[sel], sp.j[sel]
-    src, sid = frame["source"].to_numpy(dtype=object), frame["source_id"].to_numpy(dtype=object)
+    src, sid = np.asarray(frame["source"], dtype=object), np.asarray(frame["source_id"], dtype=object)
     return pd.DataFrame({
         "tenant_id": tenant_id, "source_a": src[i], "source_id_a": sid[i], "source_b": src[j], "source_id_b": sid[j],
         "golden_id_a": golden[i], "golden_id_b": golden[j], "match_weight": np.round(sp.weight[sel], 4),
