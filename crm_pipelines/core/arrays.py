@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -33,8 +34,12 @@ def stable_rank(values) -> np.ndarray:
     """Position of each value in a stable sort of ``values`` (int64): orders like ``pd.factorize(...,
     sort=True)`` codes, with equal values ranked by position (which a stable lexsort does anyway).
     Python's sort runs in C over the strings and takes the runs of already ordered keys (records are
-    usually in key order) as they are: 0.2 s for 1M keys against 1.3 s for a sorting factorize."""
-    values = list(values)
+    usually in key order) as they are: 0.2 s for 1M keys against 1.3 s for a sorting factorize. A
+    pandas column is taken as its object array (iterating a text column calls its ``__getitem__`` per
+    value: 0.4 s for survivorship's 750k ranked rows at 1M records)."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy(dtype=object)
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
     rank = np.empty(len(values), dtype=np.int64)
     order = np.fromiter(sorted(range(len(values)), key=values.__getitem__), dtype=np.int64, count=len(values))
     rank[order] = np.arange(len(values), dtype=np.int64)

@@ -64,3 +64,12 @@ def test_isin_hashes_equals_np_isin_including_values_that_share_the_low_bits_of_
     expected = np.isin(values, keys)
     assert np.array_equal(isin_hashes(values, keys), expected)
     assert expected.any() == (n_keys >= 2)  # some values are keys (half the keys are drawn from them)
+
+
+def test_stable_rank_of_a_text_column_equals_that_of_its_values():
+    values = ["b", "a", "c", "a", "b"]
+    expected = stable_rank(values)
+    assert expected.tolist() == [2, 0, 4, 1, 3]
+    for column in (pd.Series(values, dtype="str"), pd.Series(values, dtype=object), pd.Index(values),
+                   np.array(values, dtype=object)):
+        assert stable_rank(column).tolist() == expected.tolist()
