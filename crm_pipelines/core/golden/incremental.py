@@ -163,16 +163,14 @@ def _cap_crossed(current: np.ndarray, added: np.ndarray, dropped: np.ndarray, ca
     return bool(((old <= cap) & (old >= 2) & (sizes > cap)).any())
 
 
-def _pair_codes(i: np.ndarray, j: np.ndarray, prev_pos: np.ndarray, n: int, n_prev: int, pi_prev: np.ndarray,
+def _pair_codes(i: np.ndarray, j: np.ndarray, live_of_prev: np.ndarray, n: int, pi_prev: np.ndarray,
                 pj_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Key codes of the re-decided pairs (current positions ``i`` < ``j``, as ``build_pairs`` orders
-    a pair's records) and of the published pairs they replace (previous positions): equal exactly
-    where both records are, in the same order. A published pair whose record is gone, or whose
-    records now come in the other order, gets a code of its own (a negative one)."""
-    cur = np.full(n_prev, -1, dtype=np.int64)  # previous position → current position, -1: gone
-    live = np.flatnonzero(prev_pos >= 0)
-    cur[prev_pos[live]] = live
-    a, b = cur[pi_prev], cur[pj_prev]
+    a pair's records) and of the published pairs they replace (previous positions, mapped through
+    ``live_of_prev``: current position, -1 when gone): equal exactly where both records are, in the
+    same order. A published pair whose record is gone, or whose records now come in the other
+    order, gets a code of its own (a negative one)."""
+    a, b = live_of_prev[pi_prev], live_of_prev[pj_prev]
     old = a * max(n, 1) + b
     unmatched = np.flatnonzero((a < 0) | (b < 0) | (a >= b))
     old[unmatched] = -1 - np.arange(len(unmatched), dtype=np.int64)
@@ -240,7 +238,10 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     if ov_keys:
         p = pd.Index(keys).get_indexer(ov_keys)
         changed[p[p >= 0]] = True
-    cur_of_prev = np.full(n_prev, -1, dtype=np.int64)
+    live = np.flatnonzero(prev_pos >= 0)
+    live_of_prev = np.full(n_prev, -1, dtype=np.int64)  # previous position → current one, -1: gone
+    live_of_prev[prev_pos[live]] = live
+    cur_of_prev = np.full(n_prev, -1, dtype=np.int64)  # the same for unchanged records only
     cur_of_prev[prev_pos[~changed]] = np.flatnonzero(~changed)
     chg = np.flatnonzero(changed)
 
@@ -435,8 +436,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
 
     t0, c0 = time.perf_counter(), time.process_time()
     aliases = _merge_aliases(previous, new_aliases, golden)
-    present_prev = np.zeros(n_prev, bool)
-    present_prev[prev_pos[prev_pos >= 0]] = True
+    present_prev = live_of_prev >= 0
     # the previous rows of records no longer live: in the sub-state (every other record there is affected)
     history = build_history(tenant_id, xA, prev_raw, prev_resolved, new_aliases, sub_state, stamp,
                             sub_state.xref[~present_prev[sub_prev]])
@@ -451,7 +451,7 @@ def resolve_incremental(frame, keys, tenant_id, previous: GoldenState, cache: Ma
     pkeep[pkeep] = ~affected[qa[pkeep]] & ~affected[qb[pkeep]]
     # only the pairs that differ from the published ones are written (``core.golden.delta``)
     old_pairs = PatchedFrame.of(cache.pairs).take(np.flatnonzero(~pkeep))  # the published pairs re-decided
-    pair_codes = _pair_codes(tsp.i[sel], tsp.j[sel], prev_pos, n, n_prev, cache.pair_i[~pkeep], cache.pair_j[~pkeep])
+    pair_codes = _pair_codes(tsp.i[sel], tsp.j[sel], live_of_prev, n, cache.pair_i[~pkeep], cache.pair_j[~pkeep])
     new_pairs, pairs_written, old_differs = changed_pairs(new_pairs, old_pairs, pair_codes)
     pairs = PatchedFrame.of(cache.pairs).patch(~pkeep, new_pairs)
     pair_i = np.concatenate([qa[pkeep], tsp.i[sel]])
