@@ -6,6 +6,25 @@ import numpy as np
 import pandas as pd
 
 
+def filled(n: int, value) -> np.ndarray:
+    """An object array of ``n`` references to ``value``. ``np.full(n, "text", dtype=object)`` holds
+    ``n`` copies of a string (NumPy casts the value through a fixed-width array, element by element):
+    a million link times or methods cost 55-75 MB each where one string would do."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def pick(names, codes: np.ndarray) -> np.ndarray:
+    """``names[codes]`` as an object array: each name one string shared by its rows (``np.where(c,
+    "a", "b").astype(object)`` makes a new string per row). No rows: an empty array of the names'
+    own type, as ``np.where`` gives (pandas makes a text column of it, not an object one)."""
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return np.array(list(names))[:0]
+    return np.array(list(names), dtype=object)[codes]
+
+
 def sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique(a)`` for a 1-d array, by sorting. NumPy 2.4 answers a plain ``np.unique`` through a
     hash table that is 100x slower than a sort on millions of distinct int64 codes (1.3M codes:

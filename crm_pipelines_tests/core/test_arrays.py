@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipelines.core.arrays import isin_codes, merged_order, sorted_unique, stable_rank
+from crm_pipelines.core.arrays import filled, isin_codes, merged_order, pick, sorted_unique, stable_rank
 
 
 @pytest.mark.parametrize("values", [[], [5], [3, 3, 3], [9, -1, 4, 9, 0, -1], list(range(10, 0, -1))])
@@ -73,3 +73,23 @@ def test_stable_rank_of_a_text_column_equals_that_of_its_values():
     for column in (pd.Series(values, dtype="str"), pd.Series(values, dtype=object), pd.Index(values),
                    np.array(values, dtype=object)):
         assert stable_rank(column).tolist() == expected.tolist()
+
+
+def test_filled_holds_one_shared_string_where_numpy_full_copies_it():
+    stamp = "2025-01-01T00:00:00+00:00"
+    out = filled(1000, stamp)
+    assert out.dtype == object and out.tolist() == [stamp] * 1000
+    assert len({id(v) for v in out}) == 1
+    assert len({id(v) for v in np.full(1000, stamp, dtype=object)}) == 1000  # why filled exists
+    assert filled(0, stamp).shape == (0,) and filled(3, None).tolist() == [None] * 3
+
+
+def test_pick_takes_names_by_code_sharing_one_string_per_name():
+    names = ("split_or_relinked", "new_record")
+    out = pick(names, np.array([1, 0, 0, 1, 1]))
+    assert out.dtype == object and out.tolist() == ["new_record", "split_or_relinked", "split_or_relinked",
+                                                    "new_record", "new_record"]
+    assert len({id(v) for v in out}) == 2
+    assert pick(names, np.array([True, False])).tolist() == ["new_record", "split_or_relinked"]
+    empty = pick(names, np.zeros(0, np.int64))
+    assert empty.tolist() == [] and pd.Series(empty).dtype == pd.Series(np.where([], "a", "b")).dtype

@@ -184,3 +184,18 @@ def test_resolving_records_of_two_tenants_at_once_is_refused_naming_them():
         resolve(drafts)
     res = resolve(drafts[:2])
     assert set(res.golden_contacts["tenant_id"]) == set(res.xref["tenant_id"]) == {"acme"}
+
+
+def test_repeated_output_values_are_one_string_each_not_one_per_row(base_people):
+    """The methods, events, reasons, decisions and time stamps of a million rows are a few distinct
+    texts: each is held once (55-75 MB per such column at 1M rows when every row has its copy)."""
+    first = resolve(base_people)
+    second = resolve(base_people + [person("n1", "Neu", "Person", emails=[("work", "neu@person.de")])],
+                     previous=first.state(), now=LATER)
+    for res in (first, second):
+        columns = [(res.xref, "link_method"), (res.xref, "linked_at"), (res.link_history, "event"),
+                   (res.link_history, "reason"), (res.link_history, "at"), (res.pairs, "decision"),
+                   (res.golden_contacts, "updated_at"), (res.golden_contacts, "created_at")]
+        for table, name in columns:
+            values = table[name].to_numpy(dtype=object)
+            assert len(values) and len({id(v) for v in values}) == len(set(values)), name

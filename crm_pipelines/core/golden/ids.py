@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..arrays import stable_rank
+from ..arrays import filled, stable_rank
 from .patched import PatchedFrame
 
 XREF_COLUMNS = ["tenant_id", "source", "source_id", "golden_id", "link_method", "match_probability", "linked_at"]
@@ -71,7 +71,7 @@ class IdLookup:
     def lookup(self, ids, default=None) -> np.ndarray:
         """The value per id of ``ids`` (``default`` where unknown)."""
         ids = np.asarray(ids, dtype=object)
-        out = np.full(len(ids), default, dtype=object)
+        out = filled(len(ids), default)
         if len(ids) == 0:
             return out
         if self._table is not None:

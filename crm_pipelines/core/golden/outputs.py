@@ -8,7 +8,7 @@ import pandas as pd
 from ..matching.comparisons import VETO_REASONS
 from ..matching.explain import pattern_explanations
 from ..matching.model import pattern_ids, pattern_weights
-from ..arrays import isin_codes
+from ..arrays import filled, isin_codes, pick
 from .ids import XREF_COLUMNS, record_keys
 from .patched import PatchedFrame
 
@@ -25,7 +25,7 @@ def build_xref(tenant_id, frame, golden, labels, link_method, match_prob, state,
     """``old_linked_at``: each record's previous ``linked_at`` (as text), when the caller knows it
     (an incremental run, from the records' previous positions); otherwise looked up by key in
     ``state.xref``. A record keeps it when it keeps its golden id."""
-    linked_at = np.full(len(frame), now, dtype=object)
+    linked_at = filled(len(frame), now)
     if old_linked_at is not None:
         same = prev_resolved.to_numpy(dtype=object) == golden
         linked_at[same] = np.asarray(old_linked_at, dtype=object)[same]
@@ -51,12 +51,13 @@ def build_history(tenant_id, xref, prev_raw, prev_resolved, new_aliases, state, 
     new = pd.isna(prev_raw)
     moved = ~new & (prev_raw != golden)
     merged_ids = set(new_aliases["alias_id"]) if len(new_aliases) else set()
-    reason = np.where(new, "new_record", np.where([p in merged_ids for p in prev_raw] if len(prev_raw) else [], "merged", "split_or_relinked"))
+    merged = np.array([p in merged_ids for p in prev_raw], dtype=bool) if merged_ids else np.zeros(len(prev_raw), bool)
     sel = new | moved
+    reason = pick(("new_record", "merged", "split_or_relinked"), np.where(new, 0, np.where(merged, 1, 2))[sel])
     hist = pd.DataFrame({
         "tenant_id": tenant_id, "source": xref["source"].to_numpy()[sel], "source_id": xref["source_id"].to_numpy()[sel],
-        "event": np.where(new[sel], "linked", "relinked"), "golden_id": golden[sel], "previous_golden_id": prev_raw[sel],
-        "link_method": xref["link_method"].to_numpy()[sel], "reason": reason[sel] if len(reason) else [], "at": now,
+        "event": pick(("linked", "relinked"), ~new[sel]), "golden_id": golden[sel], "previous_golden_id": prev_raw[sel],
+        "link_method": xref["link_method"].to_numpy()[sel], "reason": reason, "at": now,
     }, columns=HISTORY_COLUMNS)
     # alias-only changes (the record's id was folded into another) are relinks too; already covered above
     if gone is None and state is not None and len(state.xref):
@@ -75,14 +76,14 @@ def decide(sp, labels, strong, must_codes, cannot_codes, n, review_p) -> np.ndar
     """Decision per scored pair ('' = not reported)."""
     codes = np.minimum(sp.i, sp.j) * n + np.maximum(sp.i, sp.j)
     same = labels[sp.i] == labels[sp.j]
-    dec = np.full(len(sp.i), "", dtype=object)
+    dec = filled(len(sp.i), "")
     grey = (sp.prob >= review_p) & ~strong
     dec[grey & ~same] = "review"
     dec[grey & same] = "transitive"
     dec[strong & same] = "auto_merge"
     dec[strong & ~same] = "review"
     vetoed = (sp.veto >= 0) & (sp.prob >= review_p)
-    dec[vetoed] = np.array(["veto:" + VETO_REASONS[v] for v in sp.veto[vetoed]], dtype=object)
+    dec[vetoed] = pick(["veto:" + reason for reason in VETO_REASONS], sp.veto[vetoed])
     dec[isin_codes(codes, must_codes)] = "must_link"
     dec[isin_codes(codes, cannot_codes)] = "cannot_link"
     return dec
@@ -129,6 +130,6 @@ def build_review(to_review: pd.DataFrame, auto_p: float, now, explanations: pd.S
     spelled out (``explanations``: pattern id → text)."""
     q = to_review.copy()
     q["explanation"] = q["pattern_id"].map(explanations).to_numpy(dtype=object)
-    q["reason"] = np.where(q["match_probability"] >= auto_p, "conflicts_with_cluster", "grey_band")
+    q["reason"] = pick(("grey_band", "conflicts_with_cluster"), (q["match_probability"] >= auto_p).to_numpy())
     q["queued_at"] = now
     return q[REVIEW_COLUMNS].reset_index(drop=True)

@@ -21,7 +21,7 @@ from ..matching.model import FSParams, pattern_ids
 from ..matching.overrides import override_pairs
 from ..matching.comparisons import columns, has_identifier, weak_first_name_unconfirmed
 from ..matching.scoring import compare_pairs, level_weights, score
-from ..arrays import isin_codes, sorted_unique
+from ..arrays import filled, isin_codes, pick, sorted_unique
 from .ids import ALIAS_COLUMNS, GoldenState, assign_ids, follow_alias, record_keys, resolve_series
 from .patched import PatchedFrame, materialized
 from .outputs import build_history, build_pairs, build_xref, decide, review_and_patterns
@@ -274,7 +274,7 @@ def _link_method(n, labels, sp, strong, mi, mj, rows: np.ndarray | None = None):
     best = np.zeros(n)
     np.maximum.at(best, sp.i[in_cluster], sp.prob[in_cluster])
     np.maximum.at(best, sp.j[in_cluster], sp.prob[in_cluster])
-    method = np.where(sizes == 1, "singleton", "auto_merge").astype(object)
+    method = pick(("singleton", "auto_merge"), sizes != 1)
     must_in = labels[mi] == labels[mj]
     is_must = np.zeros(n, bool)
     is_must[mi[must_in]] = True
@@ -312,7 +312,7 @@ def _golden_table(frame, golden, parent_lookup, created, previous, stamp, tenant
     surv["content_hash"] = hex_strings(hashed)
     gids = surv["golden_id"].to_numpy(dtype=object).tolist()
     surv["created_at"] = [created.get(g, stamp) for g in gids]
-    updated = np.full(len(gids), stamp, dtype=object)
+    updated = filled(len(gids), stamp)
     if previous is not None and len(previous.golden_hashes):
         same = previous.golden_hashes.lookup(gids) == surv["content_hash"].to_numpy(dtype=object)
         updated[same] = previous.updated_at.lookup(np.asarray(gids, dtype=object)[same], stamp)

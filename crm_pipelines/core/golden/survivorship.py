@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..arrays import stable_rank
+from ..arrays import filled, stable_rank
 from ..config import SURVIVING_FIELDS, SurvivorshipConfig
 from .columns import frame_of
 
@@ -275,7 +275,7 @@ def _first_plain(text: str) -> str:
 
 def _union_roles(frame: pd.DataFrame, code: np.ndarray, srows: np.ndarray, grouped: np.ndarray,
                  n_groups: int) -> np.ndarray:
-    out = np.full(n_groups, "[]", dtype=object)
+    out = filled(n_groups, "[]")
     vals = frame["roles"].to_numpy(dtype=object)
     out[code[srows]] = vals[srows]
     if len(grouped):
