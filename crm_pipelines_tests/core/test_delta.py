@@ -13,6 +13,17 @@ def test_rows_are_equal_when_every_value_is_equal_and_missing_equals_missing():
     b.loc[3, "s"] = None
     assert equal_rows(a, b, ["s", "f"]).tolist() == [True, True, False, False]
     assert equal_rows(a, b, ["s"]).tolist() == [True, True, True, False]
+    # rows of ``a`` at positions, against ``b`` in order: no copy of ``a``
+    assert equal_rows(a, b.iloc[[2, 0]].reset_index(drop=True), ["s", "f"], np.array([2, 0])).tolist() == [False, True]
+    assert equal_rows(a, b.iloc[[1]].reset_index(drop=True), ["s", "f"], np.array([1])).tolist() == [True]
+
+
+def test_rows_with_values_that_have_no_truth_value_compare_with_missing_equal_to_missing():
+    a = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "o": pd.Series([pd.NA, "x", "y"], dtype=object)})
+    b = pd.DataFrame({"n": pd.array([1, None, 4], dtype="Int64"), "o": pd.Series([None, "x", pd.NA], dtype=object)})
+    assert equal_rows(a, b, ["n"]).tolist() == [True, True, False]
+    assert equal_rows(a, b, ["o"]).tolist() == [True, True, False]
+    assert equal_rows(a, b, ["n", "o"], np.array([1, 0, 2])).tolist() == [False, False, False]
 
 
 def test_golden_rows_equal_to_their_previous_row_are_neither_deleted_nor_inserted():

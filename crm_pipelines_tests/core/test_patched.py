@@ -90,3 +90,22 @@ def test_pickling_keeps_the_patch_and_drops_built_state(monkeypatch):
 def test_materialized_passes_plain_values_through(value):
     assert materialized(value) is value
     assert materialized(PatchedFrame.of(_table(3))).equals(_table(3))
+
+
+def test_rows_of_copies_the_current_rows_of_the_asked_ids_and_says_which_asked_id_each_is():
+    base = _table(50)
+    drop = np.zeros(50, bool)
+    drop[[3, 4]] = True
+    replaced = _table(1, start=4).assign(score=99.0)  # G00004 dropped, then added again with a new score
+    current = PatchedFrame.of(base).patch(drop, pd.concat([replaced, _table(2, start=800)], ignore_index=True))
+    expected = current.frame().set_index("golden_id")
+    asked = ["G00003", "G00801", "G00004", "G77777", "G00049", "G00000"]
+    rows, at = current.rows_of("golden_id", asked)
+    assert sorted(np.asarray(asked, dtype=object)[at].tolist()) == ["G00000", "G00004", "G00049", "G00801"]
+    assert rows["golden_id"].tolist() == np.asarray(asked, dtype=object)[at].tolist()
+    pd.testing.assert_frame_equal(rows.set_index("golden_id"), expected.loc[rows["golden_id"]])
+    assert rows.loc[rows["golden_id"] == "G00004", "score"].tolist() == [99.0]
+    plain_rows, plain_at = PatchedFrame.of(base).rows_of("golden_id", ["G00002", "G00001"])
+    assert plain_rows["golden_id"].tolist() == ["G00002", "G00001"] and plain_at.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="not distinct"):
+        current.rows_of("name", ["name 1"])

@@ -26,12 +26,34 @@ import pandas as pd
 PAIR_KEY = ["source_a", "source_id_a", "source_b", "source_id_b"]
 
 
-def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns) -> np.ndarray:
-    """Per row position: every column of ``columns`` equal in ``a`` and ``b`` (missing = missing)."""
-    same = np.ones(len(a), dtype=bool)
-    for name in columns:  # missing values as None, which equals None (NaN and pd.NA do not equal themselves)
-        same &= a[name].to_numpy(dtype=object, na_value=None) == b[name].to_numpy(dtype=object, na_value=None)
+def equal_rows(a: pd.DataFrame, b: pd.DataFrame, columns, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per row position: every column of ``columns`` equal in ``a`` and ``b`` (missing = missing).
+    ``rows``: compare ``a``'s rows at these positions with ``b``'s rows in order (no copy of ``a``)."""
+    same = np.ones(len(a) if rows is None else len(rows), dtype=bool)
+    for name in columns:
+        x, y = _values(a[name]), _values(b[name])
+        same &= _equal(x if rows is None else x[rows], y)
     return same
+
+
+def _values(column: pd.Series) -> np.ndarray:
+    """The column's own array of values where it has one (a text or object column: no copy, no
+    missing-value conversion; 0.1-0.2 ms per column of a few thousand rows), else an object copy."""
+    values = getattr(column.array, "_ndarray", None)
+    return values if isinstance(values, np.ndarray) else column.to_numpy(dtype=object, na_value=None)
+
+
+def _equal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x == y`` per position, missing equal to missing (NaN, None and pd.NA do not equal themselves)."""
+    try:
+        eq = np.asarray(x == y, dtype=bool)
+    except TypeError:  # a value whose comparison has no truth value (pd.NA): compare with missing as None
+        x, y = pd.Series(x, dtype=object), pd.Series(y, dtype=object)
+        return x.to_numpy(dtype=object, na_value=None) == y.to_numpy(dtype=object, na_value=None)
+    unequal = np.flatnonzero(~eq)
+    if len(unequal):
+        eq[unequal] = pd.isna(x[unequal]) & pd.isna(y[unequal])
+    return eq
 
 
 def _key_codes(new: pd.DataFrame, old: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -69,21 +91,22 @@ def _equal_pairs(new: pd.DataFrame, old: pd.DataFrame, key: list[str], columns: 
     old_at = pos[new_at]
     same = np.ones(len(new_at), dtype=bool)
     for name in columns:  # as equal_rows, on the paired rows only
-        same &= (new[name].to_numpy(dtype=object, na_value=None)[new_at]
-                 == old[name].to_numpy(dtype=object, na_value=None)[old_at])
+        same &= _equal(_values(new[name])[new_at], _values(old[name])[old_at])
     return new_at[same], old_at[same]
 
 
 def changed_golden(ids: np.ndarray, rows: pd.DataFrame, previous) -> tuple[np.ndarray, pd.DataFrame]:
     """(golden ids to delete, rows to insert): ``ids`` and ``rows`` without the rows equal to the
     previous row of their id. ``previous`` = the previous golden rows (a ``PatchedFrame``: its
-    rows of these ids are found through its index of golden ids)."""
+    rows of these ids are found through its index of golden ids and copied alone, then compared
+    with the new row of their id column by column)."""
     if not len(rows):
         return ids, rows
     gids = rows["golden_id"].to_numpy(dtype=object)
-    old = previous.take(np.flatnonzero(previous.isin("golden_id", gids)))
+    old, at = previous.rows_of("golden_id", gids)  # old row k: the previous row of ``rows`` row at[k]
+    equal = equal_rows(rows, old, [c for c in rows.columns if c != "golden_id"], at)
     same = np.zeros(len(rows), dtype=bool)
-    same[_equal_pairs(rows, old, ["golden_id"], [c for c in rows.columns if c != "golden_id"])[0]] = True
+    same[at[equal]] = True
     if not same.any():
         return ids, rows
     unchanged = set(gids[same].tolist())

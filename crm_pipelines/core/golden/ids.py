@@ -170,6 +170,28 @@ def resolve_series(ids: pd.Series, amap: dict[str, str]) -> pd.Series:
     return ids
 
 
+def _candidates(prev: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """The distinct (previous id, cluster label) pairs of the records that had an id: ``prev``,
+    ``label``, ``count`` (records of the pair) and ``simple`` (the id went to this cluster only, and
+    the cluster got no other id). Sorted integer codes, not pandas groupbys (5 of an incremental
+    run's 13 ms at 185k records)."""
+    if not len(prev):
+        return {"prev": prev, "label": np.zeros(0, np.int64), "count": np.zeros(0, np.int64),
+                "simple": np.zeros(0, bool)}
+    pcode, puniq = pd.factorize(prev)
+    labels = np.asarray(labels, dtype=np.int64)
+    radix = np.int64(labels.max()) + 1
+    combo = np.sort(pcode.astype(np.int64) * radix + labels)
+    start = np.flatnonzero(np.concatenate([[True], combo[1:] != combo[:-1]]))
+    pairs = combo[start]
+    count = np.diff(np.append(start, len(combo)))
+    pc, lab = pairs // radix, pairs % radix
+    per_prev = np.bincount(pc, minlength=len(puniq))[pc]
+    _, lab_inv, lab_n = np.unique(lab, return_inverse=True, return_counts=True)
+    simple = (per_prev == 1) & (lab_n[lab_inv.reshape(-1)] == 1)
+    return {"prev": np.asarray(puniq, dtype=object)[pc], "label": lab, "count": count, "simple": simple}
+
+
 def _used_ids(candidates: list[str], pools: list) -> set[str]:
     """The candidates that occur in one of ``pools``: arrays of ids (each scanned once against the
     candidates: no set of every id in use is built), or functions that answer, per candidate,
@@ -202,30 +224,31 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         xkeys = record_keys(state.xref["source"], state.xref["source_id"])
         prev_raw = keys.map(pd.Series(state.xref["golden_id"].to_numpy(), index=xkeys))
     prev = resolve_series(prev_raw.dropna(), state.alias_map())
-    cand = pd.DataFrame({"label": labels[prev.index.to_numpy()], "prev": prev.to_numpy()})
-    cand = cand.groupby(["prev", "label"], sort=False).size().rename("count").reset_index()
-    cand["created"] = state.created_at.lookup(cand["prev"].to_numpy(dtype=object), "")
+    cand = _candidates(prev.to_numpy(dtype=object), np.asarray(labels)[prev.index.to_numpy()])
     assigned: dict[int, str] = {}
     taken: set[str] = set()
     # fast path: a previous id in one cluster which holds no other previous id
-    per_prev = cand.groupby("prev")["label"].transform("size")
-    per_label = cand.groupby("label")["prev"].transform("size")
-    simple = (per_prev == 1) & (per_label == 1)
-    assigned.update(zip(cand.loc[simple, "label"].tolist(), cand.loc[simple, "prev"].tolist()))
-    taken.update(cand.loc[simple, "prev"].tolist())
-    rest = cand[~simple].sort_values(["created", "prev", "count", "label"], ascending=[True, True, False, True])
-    for prev_id, group in rest.groupby(["created", "prev"], sort=True):
-        for label in group["label"].tolist():  # most former members first
-            if label not in assigned:
-                assigned[label] = prev_id[1]
-                taken.add(prev_id[1])
-                break
-    alias_rows = []
-    for prev_id, group in rest.groupby("prev", sort=True):
-        if prev_id in taken:
-            continue
-        target_label = int(group.sort_values(["count", "label"], ascending=[False, True])["label"].iloc[0])
-        alias_rows.append((tenant_id, prev_id, target_label, now))
+    simple = cand.pop("simple")
+    assigned.update(zip(cand["label"][simple].tolist(), cand["prev"][simple].tolist()))
+    taken.update(cand["prev"][simple].tolist())
+    rest = pd.DataFrame({k: v[~simple] for k, v in cand.items()})
+    rest["created"] = state.created_at.lookup(rest["prev"].to_numpy(dtype=object), "")
+    # the oldest previous id first, each to its cluster with the most former members not yet given
+    # one (an id without a creation time claims none)
+    claims = rest[rest["created"].notna()].sort_values(["created", "prev", "count", "label"],
+                                                       ascending=[True, True, False, True])
+    group_of = None
+    for created_at, prev_id, label in zip(claims["created"].tolist(), claims["prev"].tolist(), claims["label"].tolist()):
+        if (created_at, prev_id) == group_of:
+            continue  # this previous id went to a cluster already
+        if label not in assigned:
+            assigned[label] = prev_id
+            taken.add(prev_id)
+            group_of = (created_at, prev_id)
+    # a previous id left without a cluster is an alias of the cluster with most of its former members
+    by_prev = rest.sort_values(["prev", "count", "label"], ascending=[True, False, True]).drop_duplicates("prev")
+    alias_rows = [(tenant_id, prev_id, int(label), now)
+                  for prev_id, label in zip(by_prev["prev"].tolist(), by_prev["label"].tolist()) if prev_id not in taken]
     # mint for clusters without a previous id, from the earliest member key
     key_values = keys.to_numpy(dtype=object)
     key_rank = stable_rank(key_values)

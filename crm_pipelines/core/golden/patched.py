@@ -103,6 +103,29 @@ class PatchedFrame:
             found |= hit
         return out, found
 
+    def rows_of(self, name: str, values) -> tuple[pd.DataFrame, np.ndarray]:
+        """(the current rows whose ``name`` is one of ``values``, and for each of those rows the
+        position in ``values`` of its value). ``name`` holds distinct values (an id): the rows are
+        found through the base's index and one of the added rows, and only they are copied."""
+        values = np.asarray(list(values), dtype=object)
+        if not self._index(name).is_unique:
+            raise ValueError(f"rows_of by {name!r}: its values are not distinct")
+        pos, found = self._in_base(name, values)
+        at = np.flatnonzero(found)
+        parts, where = [self.base.iloc[pos[at]]], [at]
+        if len(self.added):
+            added = self.__dict__.setdefault("_added_indexes", {})
+            if name not in added:
+                added[name] = pd.Index(self.added[name].to_numpy(dtype=object))
+            apos = added[name].get_indexer(values)
+            hit = np.flatnonzero(apos >= 0)
+            if len(hit):
+                parts.append(self.added.iloc[apos[hit]])
+                where.append(hit)
+        if len(parts) == 1:
+            return parts[0].reset_index(drop=True), at
+        return pd.concat(parts, ignore_index=True), np.concatenate(where)
+
     def isin(self, name: str, values) -> np.ndarray:
         """Mask over the current rows: the value of column ``name`` is one of ``values``. A column
         whose base values are distinct (an id) is looked up through an index of the base, built once
