@@ -199,3 +199,12 @@ def test_repeated_output_values_are_one_string_each_not_one_per_row(base_people)
         for table, name in columns:
             values = table[name].to_numpy(dtype=object)
             assert len(values) and len({id(v) for v in values}) == len(set(values)), name
+
+
+def test_ids_minted_in_bulk_are_the_ids_minted_one_at_a_time():
+    from crm_pipelines.core.golden.ids import mint_id, mint_ids
+
+    keys = ["hero|1", "ms365|Ä-ö ß", "lexware|" + "x" * 300, "weclapp|42"]
+    assert mint_ids("tenant-ü", keys) == [mint_id("tenant-ü", k) for k in keys]
+    assert len(set(mint_ids("t", keys))) == 4 and mint_ids("t", []) == []
+    assert mint_ids("t", keys) != mint_ids("u", keys)  # the tenant is part of every id
