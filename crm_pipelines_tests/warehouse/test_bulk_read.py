@@ -103,3 +103,31 @@ def test_a_failing_reader_says_why(sqlite_engine):
     missing = sa.Table("not_there", sa.MetaData(), sa.Column("tenant_id", sa.String))
     with pytest.raises(sqlite_read.BulkReadFailed, match="no such table"):
         sqlite_read.read_tenant(engine.url.database, missing, [missing.c.tenant_id], "t", False, busy_timeout_s=5)
+
+
+def test_the_driver_s_rows_make_the_same_frame_with_and_without_shared_values(engine, monkeypatch):
+    """Without sharing, the rows become columns in pandas (``DataFrame.from_records``); with it, a list
+    per column. Same values, same dtypes: booleans converted from the driver's own values, a column
+    of NULLs only, doubles with NULLs, integers, text with NULLs."""
+    contacts = normalize_drafts([d for batch, _ in generate(200, seed=3) for d in batch]).contacts
+    contacts.loc[contacts.index[::5], "is_deleted"] = True
+    xref = pd.DataFrame({"tenant_id": "t", "source": "hero", "source_id": ["a", "b", "c"], "golden_id": ["G1", "G2", "G2"],
+                         "link_method": [None, "auto_merge", "auto_merge"], "match_probability": [np.nan, 0.97, 0.99],
+                         "linked_at": "2025-01-01T00:00:00+00:00"})
+    with engine.begin() as conn:
+        insert_frame(conn, gt.canonical_contacts, contacts)
+        insert_frame(conn, gt.golden_contact_xref, xref)
+        insert_frame(conn, gt.golden_contacts, _resolution("t").golden_contacts)
+    monkeypatch.setattr(frames, "READ_BULK_VALUES", 10**12)  # the driver's rows, in process
+    tenant = str(contacts["tenant_id"].iloc[0])
+    for table, who in ((gt.canonical_contacts, tenant), (gt.golden_contact_xref, "t"), (gt.golden_contacts, "t")):
+        with engine.connect() as conn:
+            plain = read_tenant_frame(conn, table, who)
+            shared = read_tenant_frame(conn, table, who, share_values=True)
+        assert len(plain) > 0, table.name
+        _same(plain, shared)
+    with engine.connect() as conn:
+        flags = read_tenant_frame(conn, gt.canonical_contacts, tenant, ["is_deleted", "vat_valid"])
+        probabilities = read_tenant_frame(conn, gt.golden_contact_xref, "t", ["source_id", "match_probability"])
+    assert flags["is_deleted"].dtype == bool and int(flags["is_deleted"].sum()) == len(contacts.index[::5])
+    assert probabilities.sort_values("source_id")["match_probability"].isna().tolist() == [True, False, False]
