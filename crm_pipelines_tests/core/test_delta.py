@@ -24,6 +24,10 @@ def test_rows_with_values_that_have_no_truth_value_compare_with_missing_equal_to
     assert equal_rows(a, b, ["n"]).tolist() == [True, True, False]
     assert equal_rows(a, b, ["o"]).tolist() == [True, True, False]
     assert equal_rows(a, b, ["n", "o"], np.array([1, 0, 2])).tolist() == [False, False, False]
+    # categories compared by value, not by their codes (the two columns number their categories apart)
+    c = pd.DataFrame({"c": pd.Categorical(["x", "y", None], categories=["x", "y"])})
+    d = pd.DataFrame({"c": pd.Categorical(["x", "y", None], categories=["y", "x"])})
+    assert equal_rows(c, d, ["c"]).tolist() == [True, True, True]
 
 
 def test_golden_rows_equal_to_their_previous_row_are_neither_deleted_nor_inserted():
