@@ -57,12 +57,17 @@ def test_isin_and_take_address_the_current_rows():
     pd.testing.assert_frame_equal(current.take(rows), expected.iloc[rows].reset_index(drop=True))
 
 
-def test_lookup_answers_from_the_current_rows_through_the_shared_index():
+def _replaced_and_added() -> PatchedFrame:
+    """50 rows; G00003 dropped, G00004 dropped and added again with a new score, two rows added."""
     base = _table(50)
     drop = np.zeros(50, bool)
     drop[[3, 4]] = True
-    replaced = _table(1, start=4).assign(score=99.0)  # G00004 dropped, then added again with a new score
-    current = PatchedFrame.of(base).patch(drop, pd.concat([replaced, _table(2, start=800)], ignore_index=True))
+    replaced = _table(1, start=4).assign(score=99.0)
+    return PatchedFrame.of(base).patch(drop, pd.concat([replaced, _table(2, start=800)], ignore_index=True))
+
+
+def test_lookup_answers_from_the_current_rows_through_the_shared_index():
+    current = _replaced_and_added()
     expected = current.frame().set_index("golden_id")["score"]
     asked = ["G00003", "G00004", "G00801", "G00049", "G77777"]
     values, found = current.lookup("golden_id", "score", asked)
@@ -93,11 +98,7 @@ def test_materialized_passes_plain_values_through(value):
 
 
 def test_rows_of_copies_the_current_rows_of_the_asked_ids_and_says_which_asked_id_each_is():
-    base = _table(50)
-    drop = np.zeros(50, bool)
-    drop[[3, 4]] = True
-    replaced = _table(1, start=4).assign(score=99.0)  # G00004 dropped, then added again with a new score
-    current = PatchedFrame.of(base).patch(drop, pd.concat([replaced, _table(2, start=800)], ignore_index=True))
+    current = _replaced_and_added()
     expected = current.frame().set_index("golden_id")
     asked = ["G00003", "G00801", "G00004", "G77777", "G00049", "G00000"]
     rows, at = current.rows_of("golden_id", asked)
@@ -105,7 +106,7 @@ def test_rows_of_copies_the_current_rows_of_the_asked_ids_and_says_which_asked_i
     assert rows["golden_id"].tolist() == np.asarray(asked, dtype=object)[at].tolist()
     pd.testing.assert_frame_equal(rows.set_index("golden_id"), expected.loc[rows["golden_id"]])
     assert rows.loc[rows["golden_id"] == "G00004", "score"].tolist() == [99.0]
-    plain_rows, plain_at = PatchedFrame.of(base).rows_of("golden_id", ["G00002", "G00001"])
+    plain_rows, plain_at = PatchedFrame.of(_table(50)).rows_of("golden_id", ["G00002", "G00001"])
     assert plain_rows["golden_id"].tolist() == ["G00002", "G00001"] and plain_at.tolist() == [0, 1]
     with pytest.raises(ValueError, match="not distinct"):
         current.rows_of("name", ["name 1"])
