@@ -125,7 +125,7 @@ def changed_xref(rows: pd.DataFrame, previous: pd.DataFrame, has_previous: np.nd
     differs = np.ones(len(rows), dtype=bool)
     at = np.flatnonzero(has_previous)
     if len(at):
-        differs[at] = ~equal_rows(rows.iloc[at], previous.iloc[at], rows.columns)
+        differs[at] = ~equal_rows(rows, previous.iloc[at], rows.columns, at)
     return differs
 
 

@@ -269,7 +269,7 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
     label_list = uniq_labels.tolist()
     need = (np.fromiter((label not in assigned for label in label_list), dtype=bool, count=len(label_list))
             if assigned else np.ones(len(label_list), dtype=bool))
-    mint_labels, mint_keys = uniq_labels[need].tolist(), by_rank[earliest[need]].tolist()
+    mint_keys = by_rank[earliest[need]].tolist()
     pools = [state.xref["golden_id"].to_numpy(dtype=object), state.aliases["alias_id"].to_numpy(dtype=object)]
     if reserved is not None:
         pools.append(reserved if callable(reserved) else np.asarray(reserved, dtype=object))
@@ -283,13 +283,11 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
         in_use = taken | _used_ids(first, pools)
         clash = [key for key, gid in zip(mint_keys, first) if gid in in_use]
         in_use |= _used_ids([mint_id(tenant_id, key, salt) for key in clash for salt in range(1, checked)], pools)
-    gid_of = np.empty(len(label_list), dtype=object)  # per distinct label, its id
     if not any(map(in_use.__contains__, first)) and len(set(first)) == len(first):
-        # nothing to salt (nearly always): every cluster takes its first minted id
-        gid_of[need] = np.array(first, dtype=object) if first else gid_of[:0]
-        created.update(dict.fromkeys(first, now))
+        minted = first  # nothing to salt (nearly always): every cluster takes its first minted id
     else:
-        for label, key, gid in zip(mint_labels, mint_keys, first):
+        minted = []
+        for key, gid in zip(mint_keys, first):
             salt = 0
             while gid in in_use:
                 salt += 1
@@ -297,9 +295,10 @@ def assign_ids(tenant_id: str, keys: pd.Series, labels: np.ndarray, state: Golde
                 if salt >= checked:
                     in_use |= _used_ids([gid], pools)
             in_use.add(gid)
-            assigned[label] = gid
-            created[gid] = now
-        gid_of[need] = np.array([assigned[label] for label in mint_labels], dtype=object) if mint_labels else gid_of[:0]
+            minted.append(gid)
+    created.update(dict.fromkeys(minted, now))
+    gid_of = np.empty(len(label_list), dtype=object)  # per distinct label, its id
+    gid_of[need] = np.array(minted, dtype=object)
     if assigned:
         from_previous = np.flatnonzero(~need)
         gid_of[from_previous] = [assigned[label_list[k]] for k in from_previous.tolist()]

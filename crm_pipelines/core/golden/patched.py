@@ -81,50 +81,47 @@ class PatchedFrame:
             found |= pd.Series(values).isin(self.added[name].to_numpy(dtype=object)).to_numpy()
         return found
 
-    def lookup(self, name: str, column: str, values) -> tuple[np.ndarray, np.ndarray]:
-        """Per value of ``values``: the ``column`` of the current row whose ``name`` equals it (None
-        where there is none), and whether there is one. ``name`` holds distinct values (an id); it is
-        looked up through the base's index (the one ``has`` and ``isin`` use) and one of the added rows."""
-        values = np.asarray(list(values), dtype=object)
-        out, found = np.full(len(values), None, dtype=object), np.zeros(len(values), bool)
-        if not len(values):
-            return out, found
+    def _positions(self, name: str, values: np.ndarray, caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per value of ``values``: (its row in the base, whether that base row is current, its row in
+        the added rows or -1). ``name`` holds distinct values (an id): looked up through the base's
+        index (the one ``has`` and ``isin`` use) and one of the added rows, each built once."""
         if not self._index(name).is_unique:
-            raise ValueError(f"lookup by {name!r}: its values are not distinct")
+            raise ValueError(f"{caller} by {name!r}: its values are not distinct")
         pos, found = self._in_base(name, values)
-        out[found] = self.base[column].to_numpy(dtype=object)[pos[found]]
+        apos = np.full(len(values), -1, dtype=np.int64)
         if len(self.added):
             added = self.__dict__.setdefault("_added_indexes", {})
             if name not in added:
                 added[name] = pd.Index(self.added[name].to_numpy(dtype=object))
             apos = added[name].get_indexer(values)
-            hit = apos >= 0
+        return pos, found, apos
+
+    def lookup(self, name: str, column: str, values) -> tuple[np.ndarray, np.ndarray]:
+        """Per value of ``values``: the ``column`` of the current row whose ``name`` equals it (None
+        where there is none), and whether there is one. ``name`` holds distinct values (an id)."""
+        values = np.asarray(list(values), dtype=object)
+        out, found = np.full(len(values), None, dtype=object), np.zeros(len(values), bool)
+        if not len(values):
+            return out, found
+        pos, found, apos = self._positions(name, values, "lookup")
+        out[found] = self.base[column].to_numpy(dtype=object)[pos[found]]
+        hit = apos >= 0
+        if hit.any():
             out[hit] = self.added[column].to_numpy(dtype=object)[apos[hit]]
             found |= hit
         return out, found
 
     def rows_of(self, name: str, values) -> tuple[pd.DataFrame, np.ndarray]:
         """(the current rows whose ``name`` is one of ``values``, and for each of those rows the
-        position in ``values`` of its value). ``name`` holds distinct values (an id): the rows are
-        found through the base's index and one of the added rows, and only they are copied."""
+        position in ``values`` of its value). ``name`` holds distinct values (an id); only the rows
+        found are copied."""
         values = np.asarray(list(values), dtype=object)
-        if not self._index(name).is_unique:
-            raise ValueError(f"rows_of by {name!r}: its values are not distinct")
-        pos, found = self._in_base(name, values)
-        at = np.flatnonzero(found)
-        parts, where = [self.base.iloc[pos[at]]], [at]
-        if len(self.added):
-            added = self.__dict__.setdefault("_added_indexes", {})
-            if name not in added:
-                added[name] = pd.Index(self.added[name].to_numpy(dtype=object))
-            apos = added[name].get_indexer(values)
-            hit = np.flatnonzero(apos >= 0)
-            if len(hit):
-                parts.append(self.added.iloc[apos[hit]])
-                where.append(hit)
-        if len(parts) == 1:
-            return parts[0].reset_index(drop=True), at
-        return pd.concat(parts, ignore_index=True), np.concatenate(where)
+        pos, found, apos = self._positions(name, values, "rows_of")
+        at, hit = np.flatnonzero(found), np.flatnonzero(apos >= 0)
+        if not len(hit):
+            return self.base.iloc[pos[at]].reset_index(drop=True), at
+        return (pd.concat([self.base.iloc[pos[at]], self.added.iloc[apos[hit]]], ignore_index=True),
+                np.concatenate([at, hit]))
 
     def isin(self, name: str, values) -> np.ndarray:
         """Mask over the current rows: the value of column ``name`` is one of ``values``. A column
