@@ -80,6 +80,12 @@ stg_golden_scope = sa.Table(
     comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'xref' (key_a, key_b = source, source_id), "
             "'pair' (key_a .. key_d = source_a, source_id_a, source_b, source_id_b)")
 PAIR_SCOPE = ("key_a", "key_b", "key_c", "key_d")  # the scope's columns of a pair key (``PAIR_KEY``)
+golden_published_rows = sa.Table(
+    "golden_published_rows", metadata, sa.Column("tenant_id", S, primary_key=True),
+    sa.Column("table_name", S, primary_key=True), sa.Column("row_count", sa.BigInteger, nullable=False),
+    comment="per tenant and published golden table (PUBLISHED's names): the tenant's rows, kept by publish in its "
+            "transaction (a delta publish adds what it inserted and subtracts what it deleted instead of counting "
+            "the tenant's rows); a tenant without a row here is counted")
 
 
 STAGING_TABLES = (*STAGING.values(), stg_golden_publish, stg_golden_scope)
@@ -512,22 +518,22 @@ def _locked_now(conn: sa.Connection, tables) -> bool:
     return True
 
 
-def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> None:
+def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> int:
+    """Deletes the published rows of the tenant that the staged delta replaces; returns how many."""
     scope = stg_golden_scope.c
     mine = scope.tenant_id == tenant_id
     if name == "golden_contacts":
         keys = sa.select(scope.key_a).where(mine, scope.target == "golden")
-        conn.execute(published.delete().where(published.c.tenant_id == tenant_id, published.c.golden_id.in_(keys)))
-        return
+        return conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
+                                                     published.c.golden_id.in_(keys))).rowcount
     if name == "xref":
         records = sa.select(scope.key_a, scope.key_b).where(mine, scope.target == "xref")
-        conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
-                                              sa.tuple_(published.c.source, published.c.source_id).in_(records)))
-        return
+        return conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
+            published.c.source, published.c.source_id).in_(records))).rowcount
     # pairs: by their two records (through the index of the first)
     pairs = sa.select(*(scope[k] for k in PAIR_SCOPE)).where(mine, scope.target == "pair")
-    conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
-        *(published.c[c] for c in PAIR_KEY)).in_(pairs)))
+    return conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
+        *(published.c[c] for c in PAIR_KEY)).in_(pairs))).rowcount
 
 
 class StagedByEarlierVersion(RuntimeError):
@@ -560,6 +566,25 @@ def _tenant_rows(conn: sa.Connection, table: sa.Table, tenant_id: str) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
 
 
+def _kept_rows(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
+    """The tenant's published rows per ``PUBLISHED`` name as the last publish left them."""
+    c = golden_published_rows.c
+    return dict(conn.execute(sa.select(c.table_name, c.row_count).where(c.tenant_id == tenant_id)).all())
+
+
+def _keep_rows(conn: sa.Connection, tenant_id: str, counts: dict[str, int]) -> None:
+    conn.execute(golden_published_rows.delete().where(golden_published_rows.c.tenant_id == tenant_id))
+    conn.execute(golden_published_rows.insert(), [
+        {"tenant_id": tenant_id, "table_name": name, "row_count": rows} for name, rows in counts.items()])
+
+
+def _published_rows(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
+    """The tenant's published rows per ``PUBLISHED`` name: kept by the last publish, else counted."""
+    kept = _kept_rows(conn, tenant_id)
+    return {name: kept[name] if name in kept else _tenant_rows(conn, table, tenant_id)
+            for name, table in PUBLISHED.items()}
+
+
 def publish_committed(engine: sa.Engine, tenant_id: str) -> dict[str, int]:
     """``publish`` in a transaction of its own, committed; on a SQLite file with its disk writes
     started while it runs (``writeback.early_writeback``). Returns ``publish``'s counts."""
@@ -574,7 +599,7 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     when the staging was cleared after its publish (``clear_published``), changes nothing."""
     mode, republished, cleared, schema = _staged(conn, tenant_id)  # schema: a staging file, else the stg_* tables
     if cleared:  # published and cleared already: the published tables are this staging's
-        return {name: _tenant_rows(conn, table, tenant_id) for name, table in PUBLISHED.items()}
+        return _published_rows(conn, tenant_id)
     delta = mode == "delta"
     if delta:
         _check_scope(conn, tenant_id)
@@ -582,18 +607,19 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         # the delete-by-key joins the scope: without statistics the planner takes it for a row or two
         # and loops over the published table once per key (minutes at 1M rows instead of a second)
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(stg_golden_scope)}")
-    counts = {}
+    counts, kept = {}, _kept_rows(conn, tenant_id)
     for name, published in PUBLISHED.items():
         staged = staged_table(name, schema)
         columns = [c.name for c in published.c if not (c.primary_key and c.autoincrement is True)]
         replaced = not (delta and name in DELTA) and name not in APPENDED
+        deleted = 0  # the tenant's rows deleted here, when not all of them
         if delta and name in DELTA:
-            _delete_scope(conn, name, published, tenant_id)
+            deleted = _delete_scope(conn, name, published, tenant_id)
         elif replaced:
             conn.execute(published.delete().where(published.c.tenant_id == tenant_id))
         elif republished is not None:  # appended, and this staging was published before: its rows go first
-            conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
-                                                  published.c.batch_id == republished))
+            deleted = conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
+                                                            published.c.batch_id == republished)).rowcount
         rows = sa.select(*(staged.c[c] for c in columns)).where(staged.c.tenant_id == tenant_id)
         # a staging file is a large full staging (SQLite): see INDEXES_REBUILT
         rebuilt = _dropped_indexes(conn, published) if replaced and schema is not None and name in INDEXES_REBUILT else []
@@ -603,10 +629,14 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         inserted = conn.execute(published.insert().from_select(columns, rows)).rowcount
         for index in rebuilt:
             conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
-        if replaced and inserted is not None and inserted >= 0:
+        known = inserted is not None and inserted >= 0 and deleted is not None and deleted >= 0
+        if replaced and known:
             counts[name] = inserted  # the tenant's rows are exactly those inserted: no count query
+        elif name in kept and known:  # 0.16-0.18 s of count queries at 1M rows, for a delta of a few thousand
+            counts[name] = kept[name] - deleted + inserted
         else:
             counts[name] = _tenant_rows(conn, published, tenant_id)
+    _keep_rows(conn, tenant_id, counts)
     conn.execute(stg_golden_publish.update().where(stg_golden_publish.c.tenant_id == tenant_id).values(
         published_at=dt.datetime.now(dt.timezone.utc).isoformat()))
     return counts
