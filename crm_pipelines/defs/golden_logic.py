@@ -113,11 +113,12 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         cache = golden_cache.load(tenant_id, published_xref)
         # a full resolve compares the same values many times: shared strings make it 1.5x faster, but
         # sharing costs a third of the read, which an incremental run of a few records does not repay
+        # (asked only when the rows are read in full: the snapshot's rows need no read)
         narrow = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, canonical_snapshot.NARROW)
         # rows unchanged since the last run come from its snapshot; only the others are read in full
         contacts, read_info = canonical_snapshot.read_canonical(
             conn, gt.canonical_contacts, tenant_id, CANONICAL_COLUMNS, narrow, config.incremental_max_changed,
-            share_values=not _few_changes(narrow["content_hash"], cache, config), order=in_key_order)
+            share_values=lambda: not _few_changes(narrow["content_hash"], cache, config), order=in_key_order)
         # a cache that matches the published xref was published with these golden rows: no re-read
         published_golden = getattr(cache, "golden_contacts", None)
         if published_golden is None:

@@ -31,6 +31,10 @@ canonical_contacts = sa.Table(
             ("is_deleted", B), ("content_hash", S), ("quality_flags", T), ("first_key", S), ("last_key", S),
             ("company_key", S), ("first_phon", S), ("last_phon", S), ("company_phon", S), ("email_keys", T),
             ("phone_keys", T), ("street_key", S), ("city_key", S), ("vat_valid", B)]),
+    # every canonical and golden run first reads which records changed, (source, source_id,
+    # content_hash) of each: from this index alone instead of the wide rows (185k records: 0.19-0.2
+    # instead of 0.27-0.39 s per read); its upkeep costs a full insert of 185k rows 0.8-1.1 s more
+    sa.Index("ix_canonical_contacts_hash", "tenant_id", "source", "source_id", "content_hash"),
 )
 
 contact_rejects = sa.Table(
