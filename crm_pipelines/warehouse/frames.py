@@ -34,11 +34,20 @@ def read_tenant_frame(conn: sa.Connection, table: sa.Table, tenant_id: str,
         bulk = _bulk_read(conn, table, cols, tenant_id, share_values)
         if bulk is not None:
             return bulk
-    query = sa.select(*cols).where(table.c.tenant_id == tenant_id)
+    # the tenant column holds the tenant on every row: set here, not read (its own string per row; the
+    # xref of 185k records read in 0.29-0.32 instead of 0.32-0.38 s)
+    at = next((k for k, c in enumerate(cols) if c.name == "tenant_id"), None) if len(cols) > 1 else None
+    read = cols if at is None else cols[:at] + cols[at + 1:]
+    query = sa.select(*read).where(table.c.tenant_id == tenant_id)
     if where is not None:
         query = query.where(where)
     keys, rows = _fetch(conn, query)
-    return _frame_of(conn, keys, cols, rows, share_values)
+    if at is not None and not rows:  # no rows: every column as the driver's empty result gives it
+        keys, read = [c.name for c in cols], cols
+    frame = _frame_of(conn, keys, read, rows, share_values)
+    if read is not cols:
+        frame.insert(at, "tenant_id", tenant_id)  # text, as read
+    return frame
 
 
 def _bulk_read(conn: sa.Connection, table: sa.Table, cols: list, tenant_id: str, share_values: bool):

@@ -131,3 +131,23 @@ def test_the_driver_s_rows_make_the_same_frame_with_and_without_shared_values(en
         probabilities = read_tenant_frame(conn, gt.golden_contact_xref, "t", ["source_id", "match_probability"])
     assert flags["is_deleted"].dtype == bool and int(flags["is_deleted"].sum()) == len(contacts.index[::5])
     assert probabilities.sort_values("source_id")["match_probability"].isna().tolist() == [True, False, False]
+
+
+def test_the_tenant_column_is_the_tenant_s_without_being_read(engine, monkeypatch):
+    """The tenant column is set by the read (every row holds the tenant it selects), in its place and
+    as text; a tenant without rows gives the driver's empty frame, every column included."""
+    xref = pd.DataFrame({"tenant_id": ["t", "t", "u"], "source": "hero", "source_id": ["a", "b", "c"],
+                         "golden_id": ["G1", "G2", "G3"]})
+    with engine.begin() as conn:
+        insert_frame(conn, gt.golden_contact_xref, xref)
+    monkeypatch.setattr(frames, "READ_BULK_VALUES", 10**12)  # the driver's rows, in process
+    with engine.connect() as conn:
+        read = read_tenant_frame(conn, gt.golden_contact_xref, "t")
+        stored = pd.DataFrame(conn.execute(sa.select(gt.golden_contact_xref).where(
+            gt.golden_contact_xref.c.tenant_id == "t")).all(), columns=[c.name for c in gt.golden_contact_xref.c])
+        empty = read_tenant_frame(conn, gt.golden_contact_xref, "nobody")
+        narrow = read_tenant_frame(conn, gt.golden_contact_xref, "u", ["tenant_id"])
+    assert list(read.columns) == list(stored.columns) and read["tenant_id"].tolist() == stored["tenant_id"].tolist() == ["t", "t"]
+    assert read["tenant_id"].dtype == read["source"].dtype  # text, as the other text columns read
+    assert list(empty.columns) == list(stored.columns) and len(empty) == 0
+    assert narrow["tenant_id"].tolist() == ["u"]  # a read of the tenant column alone reads it
