@@ -113,7 +113,7 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         cache = golden_cache.load(tenant_id, published_xref)
         # a full resolve compares the same values many times: shared strings make it 1.5x faster, but
         # sharing costs a third of the read, which an incremental run of a few records does not repay
-        # (asked only when the rows are read in full: the snapshot's rows need no read)
+        # (asked only when the rows are read in full, not when they come from the snapshot)
         narrow = read_tenant_frame(conn, gt.canonical_contacts, tenant_id, canonical_snapshot.NARROW)
         # rows unchanged since the last run come from its snapshot; only the others are read in full
         contacts, read_info = canonical_snapshot.read_canonical(
