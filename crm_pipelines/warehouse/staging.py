@@ -613,6 +613,10 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         columns = [c.name for c in published.c if not (c.primary_key and c.autoincrement is True)]
         replaced = not (delta and name in DELTA) and name not in APPENDED
         deleted = 0  # the tenant's rows deleted here, when not all of them
+        # appended, no count kept (a first publish): whether the tenant had rows before (the scan stops
+        # at its first row); without any, its rows are those inserted: no count of them (0.1 s at 1M)
+        had_rows = name not in APPENDED or name in kept or conn.execute(sa.select(sa.literal(1)).select_from(
+            published).where(published.c.tenant_id == tenant_id).limit(1)).first() is not None
         if delta and name in DELTA:
             deleted = _delete_scope(conn, name, published, tenant_id)
         elif replaced:
@@ -630,7 +634,7 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         for index in rebuilt:
             conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         known = inserted is not None and inserted >= 0 and deleted is not None and deleted >= 0
-        if replaced and known:
+        if (replaced or not had_rows) and known:
             counts[name] = inserted  # the tenant's rows are exactly those inserted: no count query
         elif name in kept and known:  # 0.16-0.18 s of count queries at 1M rows, for a delta of a few thousand
             counts[name] = kept[name] - deleted + inserted

@@ -219,19 +219,25 @@ def test_reading_with_shared_values_gives_the_same_frame(engine):
 def test_publishing_the_same_staging_again_keeps_one_copy_of_its_history(engine):
     """History is appended per publish; a re-publish of the same staging (a retried publish step)
     replaces its own rows instead of adding them again, and earlier publishes' rows stay."""
+    from crm_pipelines.warehouse.staging import golden_published_rows
+
     first, second = _resolution("tenant-a"), _resolution("tenant-a")
     with engine.begin() as conn:
         stage(conn, "tenant-a", first)
+        stage(conn, "tenant-b", _resolution("tenant-b"))
+        assert publish(conn, "tenant-b")["link_history"] == 40  # another tenant's history is not counted
     for _ in range(2):
         with engine.begin() as conn:
-            publish(conn, "tenant-a")
+            assert publish(conn, "tenant-a")["link_history"] == 40
     with engine.connect() as conn:
         assert _count(conn, gt.golden_link_history, "tenant-a") == len(first.link_history) == 40
     with engine.begin() as conn:  # a new staging is a new batch: its rows are added to the history
         stage(conn, "tenant-a", second)
+        # published by an earlier version (no counts kept): the rows the tenant had are counted too
+        conn.execute(golden_published_rows.delete())
     for _ in range(3):
         with engine.begin() as conn:
-            publish(conn, "tenant-a")
+            assert publish(conn, "tenant-a")["link_history"] == 80
     with engine.connect() as conn:
         history = read_tenant_frame(conn, gt.golden_link_history, "tenant-a")
     assert len(history) == 80 and history["batch_id"].nunique() == 2
