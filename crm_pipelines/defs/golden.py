@@ -6,10 +6,11 @@ import sqlalchemy as sa
 
 from crm_pipelines.defs.constants import GOLDEN_GROUP, OWNER
 from crm_pipelines.defs.golden_logic import (ACTIVITY_OBJECTS, CONTACT_SOURCES, build_activity, build_canonical,
-                                             build_golden, publish_golden)
+                                             build_golden, publish_golden, queried_summary)
 from crm_pipelines.defs.ingest import raw_asset_key
 from crm_pipelines.defs.markdown import md_table
 from crm_pipelines.defs.resources import SourcesResource, WarehouseResource
+from crm_pipelines.warehouse.staging import published_summary
 
 CANONICAL = dg.AssetKey("canonical_contacts")
 GOLDEN = dg.AssetKey("golden_contacts")
@@ -18,10 +19,6 @@ EXPLANATIONS = dg.AssetKey("match_explanations")
 REVIEW = dg.AssetKey("match_review_queue")
 ACTIVITY = dg.AssetKey("golden_contact_activity")
 RESOLUTION = dg.AssetKey("golden_resolution")
-
-_PREVIEW = ["golden_id", "kind", "first_name", "last_name", "company_name", "email", "phone", "city",
-            "member_count", "sources"]
-
 
 def _rows(conn: sa.Connection, sql: str, tenant_id: str, tuples: bool = False) -> list:
     result = conn.execute(sa.text(sql), {"t": tenant_id})
@@ -90,20 +87,13 @@ def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         tenant_id = context.partition_key
         counts = publish_golden(warehouse.engine, tenant_id)
         with warehouse.engine.connect() as conn:
-            preview = _rows(conn, f"select {', '.join(_PREVIEW)} from golden_contacts where tenant_id = :t "
-                                  "order by member_count desc, golden_id limit 10", tenant_id)
-            methods = dict(_rows(conn, "select link_method, count(*) from golden_contact_xref where tenant_id = :t "
-                                       "group by link_method", tenant_id, tuples=True))
-            decisions = dict(_rows(conn, "select decision, count(*) from match_pairs where tenant_id = :t "
-                                         "group by decision", tenant_id, tuples=True))
-            weakest = _rows(conn, "select p.source_a, p.source_id_a, p.source_b, p.source_id_b, p.match_probability, "
-                                  "p.decision, e.explanation from match_pairs p join match_patterns e "
-                                  "on e.tenant_id = p.tenant_id and e.pattern_id = p.pattern_id "
-                                  "where p.tenant_id = :t and p.decision = 'auto_merge' "
-                                  "order by p.match_probability limit 5", tenant_id)
+            # taken from the resolution when it was staged; read from the tables after an earlier version's staging
+            shown = published_summary(conn, tenant_id) or queried_summary(conn, tenant_id)
             review = _rows(conn, "select source_a, source_id_a, source_b, source_id_b, match_probability, reason "
                                  "from match_review_queue where tenant_id = :t order by match_probability desc "
                                  "limit 10", tenant_id)
+        preview, methods, decisions, weakest = (shown[k] for k in ("largest", "link_methods", "decisions",
+                                                                   "weakest_merges"))
         yield dg.MaterializeResult(asset_key=GOLDEN, metadata={
             "dagster/row_count": counts["golden_contacts"], "preview": dg.MetadataValue.md(md_table(preview)),
             "aliases": counts["aliases"]})

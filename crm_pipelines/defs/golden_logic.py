@@ -23,11 +23,12 @@ from crm_pipelines.core.golden.order import in_key_order
 from crm_pipelines.core.golden.incremental import CACHE_VERSION, config_key
 from crm_pipelines.defs import canonical_snapshot, golden_cache
 from crm_pipelines.core.golden.resolve import GOLDEN_COLUMNS, Resolution, resolve_tenant
+from crm_pipelines.core.golden.summary import PREVIEW_COLUMNS, PREVIEW_ROWS, WEAKEST_COLUMNS, WEAKEST_ROWS, summary
 from crm_pipelines.sources.registry import SOURCES
 from crm_pipelines.warehouse import golden_tables as gt
 from crm_pipelines.warehouse.frames import (delete_keys, insert_frame, insert_records, read_tenant_frame,
                                             replace_tenant_frame, to_records)
-from crm_pipelines.warehouse.staging import Staging, clear_published, publish_committed
+from crm_pipelines.warehouse.staging import Staging, clear_published, publish_committed, record_summary
 from crm_pipelines.warehouse.tables import raw_table
 
 CONTACT_SOURCES = [(s.name, spec) for s in SOURCES.values() for spec in s.objects if spec.is_contact]
@@ -142,6 +143,8 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         del contacts, previous
         staging.finish(resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
+    with engine.begin() as conn:  # what the UI shows of these tables once published, taken from memory
+        record_summary(conn, tenant_id, staging.batch, summary(resolution))
     resolution.stats.update({f"canonical_{k}": v for k, v in read_info.items()})
     return resolution
 
@@ -156,6 +159,28 @@ def _few_changes(hashes: pd.Series, cache, config: MatchConfig) -> bool:
         return False
     unseen = int((~hashes.isin(pd.Index(cached))).sum())
     return unseen + max(0, len(cached) - len(hashes)) <= config.incremental_max_changed * max(len(hashes), len(cached))
+
+
+def queried_summary(conn: sa.Connection, tenant_id: str) -> dict:
+    """``core.golden.summary`` of the tenant's published tables, read from them (a staging without a
+    stored summary: staged by an earlier version). Ties among the weakest merges come in the
+    database's order."""
+    def rows(sql: str) -> list[dict]:
+        return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"t": tenant_id})]
+
+    def counts(sql: str) -> dict:
+        return {k: int(v) for k, v in conn.execute(sa.text(sql), {"t": tenant_id})}
+
+    return {
+        "largest": rows(f"select {', '.join(PREVIEW_COLUMNS)} from golden_contacts where tenant_id = :t "
+                        f"order by member_count desc, golden_id limit {PREVIEW_ROWS}"),
+        "link_methods": counts("select link_method, count(*) from golden_contact_xref where tenant_id = :t "
+                               "group by link_method"),
+        "decisions": counts("select decision, count(*) from match_pairs where tenant_id = :t group by decision"),
+        "weakest_merges": rows(f"select {', '.join('p.' + c for c in WEAKEST_COLUMNS[:-1])}, e.explanation "
+                               "from match_pairs p join match_patterns e on e.tenant_id = p.tenant_id and "
+                               "e.pattern_id = p.pattern_id where p.tenant_id = :t and p.decision = 'auto_merge' "
+                               f"order by p.match_probability limit {WEAKEST_ROWS}")}
 
 
 def publish_golden(engine: sa.Engine, tenant_id: str) -> dict[str, int]:

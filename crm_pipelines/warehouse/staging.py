@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import queue
 import threading
@@ -69,11 +70,11 @@ S = sa.String(255)
 stg_golden_publish = sa.Table(
     "stg_golden_publish", metadata, sa.Column("tenant_id", S, primary_key=True), sa.Column("mode", S),
     sa.Column("staged_at", S), sa.Column("batch_id", S), sa.Column("published_at", S), sa.Column("cleared_at", S),
-    sa.Column("staged_file", S),
+    sa.Column("staged_file", S), sa.Column("summary", sa.Text()),
     comment="per tenant: 'full' (replace the tenant's rows) or 'delta' (replace by key); batch_id marks appended "
             "rows; published_at is set once this staging was published, cleared_at once its rows were removed; "
             "staged_file names the file of a large full staging on SQLite (in <warehouse>.staging/), else the rows "
-            "are in the stg_* tables")
+            "are in the stg_* tables; summary = what the UI shows of these tables (core.golden.summary, JSON)")
 stg_golden_scope = sa.Table(
     "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
     sa.Column("key_a", S), sa.Column("key_b", S), sa.Column("key_c", S), sa.Column("key_d", S),
@@ -431,6 +432,21 @@ class Staging:
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(how)
             self._thread.join()
+
+
+def record_summary(conn: sa.Connection, tenant_id: str, batch: str, summary: dict) -> None:
+    """Stores ``summary`` (``core.golden.summary``) with the tenant's staging ``batch``."""
+    c = stg_golden_publish.c
+    conn.execute(stg_golden_publish.update().where(c.tenant_id == tenant_id, c.batch_id == batch).values(
+        summary=json.dumps(summary)))
+
+
+def published_summary(conn: sa.Connection, tenant_id: str) -> dict | None:
+    """The summary stored with the tenant's staging, once that staging is published; None when
+    there is none (not published yet, or staged by an earlier version)."""
+    c = stg_golden_publish.c
+    text = conn.execute(sa.select(c.summary).where(c.tenant_id == tenant_id, c.published_at.is_not(None))).scalar()
+    return json.loads(text) if text else None
 
 
 def staged_mode(conn: sa.Connection, tenant_id: str) -> str:

@@ -78,6 +78,7 @@ def test_chained_incremental_runs_keep_the_ids_of_the_in_memory_chain(engine):
         result = build_golden(engine, tenant, None, now)
         publish_golden(engine, tenant)
         modes.append(result.stats["mode"])
+        _summary_is_the_published_tables(engine, tenant)
         memory = resolve_tenant(contacts, memory.state() if memory is not None else None, None, MatchConfig(), now)
     assert modes == ["full", "incremental", "incremental", "incremental"]
     assert memory.stats["mode"] == "incremental"
@@ -87,3 +88,34 @@ def test_chained_incremental_runs_keep_the_ids_of_the_in_memory_chain(engine):
     assert published["source_id"].tolist() == expected["source_id"].tolist()
     assert published["golden_id"].tolist() == expected["golden_id"].tolist()
     assert published["linked_at"].astype(str).tolist() == expected["linked_at"].astype(str).tolist()
+
+
+def _summary_is_the_published_tables(engine, tenant: str) -> None:
+    """What the golden_contacts asset shows, stored from the resolution when it was staged, equals
+    the same questions asked of the published tables (the weakest merges: the same probabilities,
+    and each shown merge is a published auto-merge with that probability and explanation; ties
+    among equal probabilities come in the database's order)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from crm_pipelines.defs.golden_logic import queried_summary
+    from crm_pipelines.warehouse.staging import published_summary
+
+    with engine.connect() as conn:
+        stored, queried = published_summary(conn, tenant), queried_summary(conn, tenant)
+        assert stored is not None
+        assert stored["largest"] == queried["largest"] and len(stored["largest"]) == 10
+        assert stored["link_methods"] == json.loads(json.dumps(queried["link_methods"]))
+        assert stored["decisions"] == queried["decisions"] and stored["decisions"]["auto_merge"] > 0
+        weakest = stored["weakest_merges"]
+        assert [w["match_probability"] for w in weakest] == [w["match_probability"] for w in queried["weakest_merges"]]
+        assert len(weakest) == 5
+        for w in weakest:
+            found = conn.execute(sa.text(
+                "select p.decision, e.explanation from match_pairs p join match_patterns e on e.tenant_id = p.tenant_id "
+                "and e.pattern_id = p.pattern_id where p.tenant_id = :t and p.source_a = :a and p.source_id_a = :ia "
+                "and p.source_b = :b and p.source_id_b = :ib and p.match_probability = :p"),
+                {"t": tenant, "a": w["source_a"], "ia": w["source_id_a"], "b": w["source_b"], "ib": w["source_id_b"],
+                 "p": w["match_probability"]}).all()
+            assert [tuple(r) for r in found] == [("auto_merge", w["explanation"])]
