@@ -143,8 +143,13 @@ def build_golden(engine: sa.Engine, tenant_id: str, matching: dict | None = None
         del contacts, previous
         staging.finish(resolution)
     golden_cache.stage(tenant_id, resolution.xref, getattr(resolution, "cache", None))
-    with engine.begin() as conn:  # what the UI shows of these tables once published, taken from memory
-        record_summary(conn, tenant_id, staging.batch, summary(resolution))
+    try:  # what the UI shows of these tables once published, taken from memory
+        shown = summary(resolution)
+    except (KeyError, ValueError, TypeError):  # a table without a column it reads: the asset queries the tables
+        shown = None
+    if shown is not None:
+        with engine.begin() as conn:
+            record_summary(conn, tenant_id, staging.batch, shown)
     resolution.stats.update({f"canonical_{k}": v for k, v in read_info.items()})
     return resolution
 

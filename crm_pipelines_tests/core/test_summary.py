@@ -34,3 +34,10 @@ def test_the_largest_contacts_come_by_member_count_then_id_and_everything_is_jso
     assert sum(shown["link_methods"].values()) == 4 and shown["decisions"] == {"auto_merge": 3}
     assert len(shown["weakest_merges"]) == 3 and all(w["decision"] == "auto_merge" and w["explanation"]
                                                      for w in shown["weakest_merges"])
+
+
+def test_a_golden_row_without_a_member_count_comes_last():
+    golden = pd.DataFrame({"golden_id": ["G1", "G2"], "member_count": [None, 1]}).assign(
+        **{c: None for c in ("kind", "first_name", "last_name", "company_name", "email", "phone", "city", "sources")})
+    shown = largest(PatchedFrame(golden))
+    assert [r["golden_id"] for r in shown] == ["G2", "G1"] and shown[1]["member_count"] is None

@@ -50,9 +50,10 @@ def _counts(values: np.ndarray) -> dict:
 
 def largest(golden: PatchedFrame, n: int = PREVIEW_ROWS) -> list[dict]:
     """The ``n`` golden rows with the most members, ties by golden id (ascending)."""
-    counts = golden.column("member_count", dtype=np.int64)
+    counts = golden.column("member_count", dtype=np.float64)  # may be the table's own array: not written to
     if not len(counts):
         return []
+    counts = np.where(np.isnan(counts), -1.0, counts)  # no count: last, as SQLite sorts NULL below every number
     ids = golden.column("golden_id")
     top = np.unique(counts)[::-1]
     rows: list[int] = []
