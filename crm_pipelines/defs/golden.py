@@ -20,9 +20,8 @@ REVIEW = dg.AssetKey("match_review_queue")
 ACTIVITY = dg.AssetKey("golden_contact_activity")
 RESOLUTION = dg.AssetKey("golden_resolution")
 
-def _rows(conn: sa.Connection, sql: str, tenant_id: str, tuples: bool = False) -> list:
-    result = conn.execute(sa.text(sql), {"t": tenant_id})
-    return [tuple(r) for r in result] if tuples else [dict(r._mapping) for r in result]
+def _rows(conn: sa.Connection, sql: str, tenant_id: str) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"t": tenant_id})]
 
 
 def build_golden_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

@@ -82,14 +82,13 @@ def isolation_violations(conn: sa.Connection, tenant_id: str, tables: GoldenTabl
                     ~sa.exists().where(own_g.c.tenant_id == tenant_id, own_g.c.golden_id == x.c.golden_id))
              .limit(limit))
     out += [{"kind": "xref_golden_other_tenant", **dict(r._mapping)} for r in conn.execute(query)]
-    own = _t(tables.golden, "tenant_id", "golden_id").alias("own")
     for other_name in dict.fromkeys((tables.golden, "golden_contacts")):
         if not _exists(conn, other_name):
             continue
         other = _of_other_tenants(_t(other_name, "tenant_id", "golden_id"), ("golden_id",), tenant_id, "other")
-        query = (sa.select(own.c.golden_id, other.c.other_tenant)
-                 .join(other, other.c.golden_id == own.c.golden_id)
-                 .where(own.c.tenant_id == tenant_id).limit(limit))
+        query = (sa.select(own_g.c.golden_id, other.c.other_tenant)
+                 .join(other, other.c.golden_id == own_g.c.golden_id)
+                 .where(own_g.c.tenant_id == tenant_id).limit(limit))
         out += [{"kind": "golden_id_of_other_tenant", **dict(r._mapping)} for r in conn.execute(query)]
     if _exists(conn, tables.canonical):
         c = _t(tables.canonical, "tenant_id", "source", "source_id")

@@ -4,7 +4,7 @@ weakest automatic merges. Read back from the published tables, the same four ans
 the golden rows, two group-bys and a join over a million rows on every run (2.4 s at 1M records on
 SQLite, most of a 1%-changed run's publish step); here they are a few column scans in memory.
 
-Each answer equals its query over the published tables (``defs.golden_summary.queried``), ties
+Each answer equals its query over the published tables (``defs.golden_logic.queried_summary``), ties
 included: the largest contacts by member count, then golden id; the weakest merges by probability,
 then the pair's records."""
 
