@@ -71,3 +71,52 @@ def test_benchmark_publishes_into_a_fresh_postgres_database_and_drops_it(pg_serv
     assert result["published_rows"]["golden_contacts"] == result["golden_contacts"] > 0
     assert result["published_rows"]["xref"] == result["rows"]
     assert bench_databases() == before  # its database is gone again
+
+
+def test_a_repeated_benchmark_reports_its_median_run_and_every_run(monkeypatch):
+    figures = iter([{"match_to_publish_seconds": s, "match_to_publish_peak_rss_mb": m, "resolve_seconds": s / 2,
+                     "stages": {"block": {"seconds": s}}, "precision": 1.0} for s, m in ((3.0, 10.0), (1.0, 30.0), (2.0, 20.0))])
+
+    class Pool:  # each run in a process of its own: here, one figure set per submitted run
+        submitted = 0
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            Pool.submitted += 1
+            result = next(figures)
+            return type("Done", (), {"result": lambda self: result})()
+
+    monkeypatch.setattr(benchmark, "ProcessPoolExecutor", Pool)
+    result = benchmark.run(40, seed=3, repeat=3)
+    assert Pool.submitted == 3
+    assert result["match_to_publish_seconds"] == 2.0 and result["resolve_seconds"] == 1.0  # the median run's
+    assert result["stages"]["block"]["seconds"] == 2.0
+    assert [r["match_to_publish_seconds"] for r in result["runs"]] == [3.0, 1.0, 2.0]
+    assert result["peak_rss_mb"] == 30.0  # the highest of all runs
+    assert benchmark.median_run([{"match_to_publish_seconds": 5.0}, {"match_to_publish_seconds": 4.0}]) == {
+        "match_to_publish_seconds": 4.0}
+
+
+def test_the_benchmark_refuses_fewer_than_one_run(capsys):
+    from crm_pipelines.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--contacts", "10", "--repeat", "0"])
+    assert exit_info.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_repeated_benchmark_runs_each_time_on_the_same_records():
+    result = benchmark.run(150, seed=5, incremental=False, rerun=False, repeat=2)
+    assert result["repeat"] == 2 and len(result["runs"]) == 2
+    assert result["match_to_publish_seconds"] == min(r["match_to_publish_seconds"] for r in result["runs"])
+    assert result["published_rows"]["xref"] == result["rows"] > 150
+    assert 0.9 <= result["precision"] <= 1.0
