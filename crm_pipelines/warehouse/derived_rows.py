@@ -33,7 +33,9 @@ def recipe(frame: pd.DataFrame, source: pd.DataFrame, columns: Sequence[str]) ->
         if name not in frame:
             return None
         values = frame[name].to_numpy(dtype=object)
-        if name in source and _same_text(values, source[name].to_numpy(dtype=object)):
+        # a pandas text column holds nothing but text (no need to look at every value)
+        if name in source and (isinstance(frame[name].dtype, pd.StringDtype) or _is_text(values)) and _same_text(
+                values, source[name].to_numpy(dtype=object)):
             out[name] = ("column", name)
             continue
         value = _constant(values)
@@ -51,9 +53,8 @@ def _is_text(values: np.ndarray) -> bool:
 
 
 def _same_text(values: np.ndarray, other: np.ndarray) -> bool:
-    """Both hold the same text in every row (missing where the other is missing)."""
-    if not _is_text(values):
-        return False
+    """Both hold the same value in every row (missing where the other is missing); ``values`` is
+    known to hold text."""
     try:
         same = np.asarray(values == other, dtype=bool)
     except (TypeError, ValueError):  # a value without a plain truth (pd.NA compared)
