@@ -5,8 +5,9 @@ blocking check on the staged data stops a bad golden table from ever becoming vi
 
 A full resolution replaces the tenant's published rows. An incremental one (``resolution.delta``)
 stages only what changed: the golden rows, xref rows and pairs that differ from the published ones
-(``core.golden.delta``), plus the keys they replace (``stg_golden_scope``); the publish then deletes
-those keys and inserts the staged rows, so a 1%-change costs less than a 1%-write. ``stg_golden_publish`` records which of the two is staged.
+(``core.golden.delta``), plus the keys it removes (``stg_golden_scope``); the publish then updates
+the published rows of the staged keys in place, deletes the removed keys and inserts the staged rows
+with new keys, so a 1%-change costs less than a 1%-write. ``stg_golden_publish`` records which of the two is staged.
 
 ``stage_tables`` stages in a transaction of its own, and hands a large staging on a SQLite file to
 the bulk writer (``sqlite_bulk``), which writes it in one transaction of its helper process: a full
@@ -29,6 +30,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -82,7 +84,7 @@ stg_golden_publish = sa.Table(
 stg_golden_scope = sa.Table(
     "stg_golden_scope", metadata, sa.Column("tenant_id", S, index=True), sa.Column("target", S),
     sa.Column("key_a", S), sa.Column("key_b", S), sa.Column("key_c", S), sa.Column("key_d", S),
-    comment="keys a delta replaces: target 'golden' (key_a = golden_id), 'xref' (key_a, key_b = source, source_id), "
+    comment="keys a delta removes (no staged row replaces them): target 'golden' (key_a = golden_id), 'xref' (key_a, key_b = source, source_id), "
             "'pair' (key_a .. key_d = source_a, source_id_a, source_b, source_id_b)")
 PAIR_SCOPE = ("key_a", "key_b", "key_c", "key_d")  # the scope's columns of a pair key (``PAIR_KEY``)
 golden_published_rows = sa.Table(
@@ -190,17 +192,33 @@ def _frames(resolution, names) -> dict[str, pd.DataFrame]:
     return {name: getattr(delta if delta is not None and name in DELTA else resolution, name) for name in names}
 
 
+def _scope_rows(tenant_id: str, delta) -> pd.DataFrame:
+    """The keys a delta removes: of the published rows it re-resolved (its golden ids, records and
+    pairs), those that none of its staged rows replaces (a staged row with the key of a published
+    one takes its place in it, ``_publish_delta``)."""
+    def removed(keys: pd.DataFrame, staged: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        if not len(keys) or not len(staged):
+            return keys
+        index = pd.MultiIndex.from_frame(keys[columns].astype(object))
+        return keys[~index.isin(pd.MultiIndex.from_frame(staged[columns].astype(object)))]
+
+    golden = removed(pd.DataFrame({"golden_id": np.asarray(delta.golden_ids, dtype=object)}), delta.golden_contacts,
+                     ["golden_id"])
+    records = removed(delta.records, delta.xref, ["source", "source_id"])
+    pairs = removed(delta.pair_keys, delta.pairs, PAIR_KEY)
+    return pd.concat([
+        pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": golden["golden_id"].to_numpy(), "key_b": None}),
+        pd.DataFrame({"tenant_id": tenant_id, "target": "xref", "key_a": records["source"].to_numpy(),
+                      "key_b": records["source_id"].to_numpy()}),
+        pd.DataFrame({"tenant_id": tenant_id, "target": "pair", **{
+            key: pairs[column].to_numpy() for key, column in zip(PAIR_SCOPE, PAIR_KEY)}})], ignore_index=True)
+
+
 def _head(tenant_id: str, delta, batch: str, staged_file: str | None = None) -> list:
     """The first steps of a staging: the tenant's scope (the keys a delta replaces) and its marker."""
     steps: list = [stg_golden_scope.delete().where(stg_golden_scope.c.tenant_id == tenant_id)]
     if delta is not None:
-        steps.append((stg_golden_scope, pd.concat([
-            pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": delta.golden_ids, "key_b": None}),
-            pd.DataFrame({"tenant_id": tenant_id, "target": "xref", "key_a": delta.records["source"].to_numpy(),
-                          "key_b": delta.records["source_id"].to_numpy()}),
-            pd.DataFrame({"tenant_id": tenant_id, "target": "pair", **{
-                key: delta.pair_keys[column].to_numpy() for key, column in zip(PAIR_SCOPE, PAIR_KEY)}})],
-            ignore_index=True)))
+        steps.append((stg_golden_scope, _scope_rows(tenant_id, delta)))
     return steps + [stg_golden_publish.delete().where(stg_golden_publish.c.tenant_id == tenant_id),
                     stg_golden_publish.insert().values(tenant_id=tenant_id, mode="delta" if delta is not None else "full",
                                                        staged_at=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -559,7 +577,7 @@ def _locked_now(conn: sa.Connection, tables) -> bool:
 
 
 def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> int:
-    """Deletes the published rows of the tenant that the staged delta replaces; returns how many."""
+    """Deletes the published rows of the tenant whose keys the staged scope names; returns how many."""
     scope = stg_golden_scope.c
     mine = scope.tenant_id == tenant_id
     if name == "golden_contacts":
@@ -574,6 +592,32 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
     pairs = sa.select(*(scope[k] for k in PAIR_SCOPE)).where(mine, scope.target == "pair")
     return conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
         *(published.c[c] for c in PAIR_KEY)).in_(pairs))).rowcount
+
+
+# the key of a published row that a delta replaces by a staged row of the same key
+DELTA_KEYS = {"golden_contacts": ["golden_id"], "xref": ["source", "source_id"], "pairs": PAIR_KEY}
+
+
+def _publish_delta(conn: sa.Connection, name: str, published: sa.Table, staged, columns: list[str],
+                   tenant_id: str) -> tuple[int, int]:
+    """The staged delta of ``name`` into the published rows of the tenant, by key: a published row
+    with the key of a staged one takes its values in place (its row id, and the index entries of its
+    key, stay); the keys of the scope are deleted (those nothing staged replaces, ``_scope_rows``;
+    a scope of an earlier version also names the replaced ones: they are deleted and inserted
+    again); staged rows with a key not published are inserted. The same rows as deleting every
+    replaced key and inserting every staged row, with fewer pages written: a replaced row kept its
+    key in 2,380 of 2,409 staged pairs (185k records, 1% changed). Returns (deleted, inserted)."""
+    keys = DELTA_KEYS[name]
+    mine = staged.c.tenant_id == tenant_id
+    same_key = [published.c[k] == staged.c[k] for k in keys]
+    conn.execute(published.update().where(published.c.tenant_id == tenant_id, mine, *same_key).values(
+        {c: staged.c[c] for c in columns if c != "tenant_id" and c not in keys}))
+    deleted = _delete_scope(conn, name, published, tenant_id)
+    other = published.alias("present")  # through the published table's key index, once per staged row
+    present = sa.exists().where(other.c.tenant_id == tenant_id, *(other.c[k] == staged.c[k] for k in keys))
+    inserted = conn.execute(published.insert().from_select(columns, sa.select(*(staged.c[c] for c in columns)).where(
+        mine, ~present))).rowcount
+    return deleted, inserted
 
 
 class StagedByEarlierVersion(RuntimeError):
@@ -644,9 +688,10 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
     if delta:
         _check_scope(conn, tenant_id)
     if delta and conn.dialect.name == "postgresql":
-        # the delete-by-key joins the scope: without statistics the planner takes it for a row or two
-        # and loops over the published table once per key (minutes at 1M rows instead of a second)
-        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(stg_golden_scope)}")
+        # the delta joins the scope and the staged rows: without statistics the planner takes them for
+        # a row or two and loops over the published table once per key (minutes at 1M rows, not a second)
+        for table in (stg_golden_scope, *(STAGING[name] for name in DELTA)):  # and the staged rows it updates from
+            conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}")
     counts, kept = {}, _kept_rows(conn, tenant_id)
     for name, published in PUBLISHED.items():
         staged = staged_table(name, schema)
@@ -658,8 +703,11 @@ def publish(conn: sa.Connection, tenant_id: str) -> dict[str, int]:
         had_rows = name not in APPENDED or name in kept or conn.execute(sa.select(sa.literal(1)).select_from(
             published).where(published.c.tenant_id == tenant_id).limit(1)).first() is not None
         if delta and name in DELTA:
-            deleted = _delete_scope(conn, name, published, tenant_id)
-        elif replaced:
+            deleted, inserted = _publish_delta(conn, name, published, staged, columns, tenant_id)
+            counts[name] = kept[name] - deleted + inserted if name in kept and deleted >= 0 and inserted >= 0 \
+                else _tenant_rows(conn, published, tenant_id)
+            continue
+        if replaced:
             conn.execute(published.delete().where(published.c.tenant_id == tenant_id))
         elif republished is not None:  # appended, and this staging was published before: its rows go first
             deleted = conn.execute(published.delete().where(published.c.tenant_id == tenant_id,

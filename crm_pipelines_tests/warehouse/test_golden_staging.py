@@ -196,6 +196,91 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
             inc.pairs, list(inc.pairs.columns))
 
 
+def _full_then_incremental(engine):
+    """A published full resolution, and an incremental one of the same records (6 edited, 3 deleted,
+    3 copies added)."""
+    import dataclasses
+
+    import numpy as np
+
+    from crm_pipelines.core.canonical import normalize_drafts
+    from crm_pipelines.core.config import MatchConfig
+    from crm_pipelines.core.golden.resolve import resolve_tenant
+    from crm_pipelines.core.synth import generate
+
+    from ..core.conftest import LATER, NOW
+
+    drafts = [d for batch, _ in generate(400, seed=4) for d in batch]
+    first = resolve_tenant(normalize_drafts(drafts).contacts, None, None, MatchConfig(), NOW)
+    tenant = first.xref.tenant_id.iloc[0]
+    with engine.begin() as conn:
+        stage(conn, tenant, first)
+        publish(conn, tenant)
+    pick = np.random.default_rng(2).choice(len(drafts), 12, replace=False)
+    edited = [dataclasses.replace(d, city="Neustadt", street=None) if k in pick[:6] else d
+              for k, d in enumerate(drafts) if k not in pick[6:9]]
+    edited += [dataclasses.replace(drafts[k], source="weclapp", source_id=f"copy{k}") for k in pick[9:]]
+    inc = resolve_tenant(normalize_drafts(edited).contacts, first.state(), None, MatchConfig(), LATER)
+    assert inc.stats["mode"] == "incremental" and inc.delta is not None
+    return tenant, inc
+
+
+def _pair_ids(conn, tenant) -> dict[tuple, int]:
+    t = gt.match_pairs.c
+    return {tuple(row[:4]): row[4] for row in conn.execute(sa.select(
+        t.source_a, t.source_id_a, t.source_b, t.source_id_b, t.id).where(t.tenant_id == tenant))}
+
+
+def test_a_delta_replaces_a_published_row_of_the_same_key_in_place(engine):
+    """A staged pair with the key of a published one takes its place: the pair keeps its id (and its
+    key's index entries); the scope names only the keys that nothing staged replaces."""
+    from crm_pipelines.warehouse.staging import stg_golden_scope
+
+    tenant, inc = _full_then_incremental(engine)
+    with engine.connect() as conn:
+        before = _pair_ids(conn, tenant)
+    with engine.begin() as conn:
+        stage(conn, tenant, inc)
+        scope = conn.execute(sa.select(stg_golden_scope.c.key_a, stg_golden_scope.c.key_b, stg_golden_scope.c.key_c,
+                                       stg_golden_scope.c.key_d).where(stg_golden_scope.c.target == "pair")).all()
+        publish(conn, tenant)
+    staged_keys = set(map(tuple, inc.delta.pairs[["source_a", "source_id_a", "source_b", "source_id_b"]].to_numpy().tolist()))
+    assert not staged_keys & set(map(tuple, scope))  # the scope: removed keys only
+    kept = staged_keys & set(before)
+    assert 0 < len(kept) < len(staged_keys)  # some staged pairs replace a published one, some are new
+    with engine.connect() as conn:
+        after = _pair_ids(conn, tenant)
+        assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+        got = _published(conn, "pairs", tenant)
+    columns = [c for c in inc.pairs.columns if c in got.columns]
+    assert _rowset(got, columns) == _rowset(inc.pairs, columns)
+
+
+def test_a_delta_whose_scope_names_the_replaced_keys_too_publishes_the_same_rows(engine):
+    """A delta staged by an earlier version named every key it replaced, the restaged ones too: those
+    rows are deleted and inserted again, and the published tables are the same."""
+    from crm_pipelines.warehouse.staging import PAIR_SCOPE, PUBLISHED, stg_golden_scope
+
+    tenant, inc = _full_then_incremental(engine)
+    delta = inc.delta
+    restaged = pd.concat([
+        pd.DataFrame({"tenant_id": tenant, "target": "golden", "key_a": delta.golden_contacts["golden_id"].to_numpy()}),
+        pd.DataFrame({"tenant_id": tenant, "target": "xref", "key_a": delta.xref["source"].to_numpy(),
+                      "key_b": delta.xref["source_id"].to_numpy()}),
+        pd.DataFrame({"tenant_id": tenant, "target": "pair", **{k: delta.pairs[c].to_numpy() for k, c in zip(
+            PAIR_SCOPE, ["source_a", "source_id_a", "source_b", "source_id_b"])}})], ignore_index=True)
+    with engine.begin() as conn:
+        stage(conn, tenant, inc)
+        conn.execute(stg_golden_scope.insert(), restaged.astype(object).where(restaged.notna(), None).to_dict("records"))
+        counts = publish(conn, tenant)
+        assert counts == {name: _count(conn, table, tenant) for name, table in PUBLISHED.items()}
+    with engine.connect() as conn:
+        for name, want in (("golden_contacts", inc.golden_contacts), ("xref", inc.xref), ("pairs", inc.pairs)):
+            got = _published(conn, name, tenant)
+            columns = [c for c in want.columns if c in got.columns and c != "id"]
+            assert _rowset(got, columns) == _rowset(want, columns), name
+
+
 def test_reading_with_shared_values_gives_the_same_frame(engine):
     """share_values only lays text values out as a frame built in memory (equal values one object,
     each column's strings made again in column order): same values, same dtypes."""
