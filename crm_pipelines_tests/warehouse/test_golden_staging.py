@@ -133,9 +133,9 @@ def _rowset(frame, columns):
     return sorted(map(tuple, out.astype(str).to_numpy().tolist()))
 
 
-def test_an_incremental_resolution_publishes_only_its_delta(engine):
-    """A full publish, then an incremental resolution (1% edited, some added, some deleted): only the
-    changed rows are staged, and the published tables equal the incremental resolution's tables."""
+def _full_then_incremental(engine):
+    """A published full resolution, and an incremental one of the same records (6 edited, 3 deleted,
+    3 copies added)."""
     import dataclasses
 
     import numpy as np
@@ -155,14 +155,21 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
         stage(conn, tenant, first)
         assert staged_mode(conn, tenant) == "full"
         publish(conn, tenant)
-    rng = np.random.default_rng(2)
-    pick = rng.choice(len(drafts), 12, replace=False)
+    pick = np.random.default_rng(2).choice(len(drafts), 12, replace=False)
     edited = [dataclasses.replace(d, city="Neustadt", street=None) if k in pick[:6] else d
               for k, d in enumerate(drafts) if k not in pick[6:9]]
     edited += [dataclasses.replace(drafts[k], source="weclapp", source_id=f"copy{k}") for k in pick[9:]]
     inc = resolve_tenant(normalize_drafts(edited).contacts, first.state(), None, MatchConfig(), LATER)
     assert inc.stats["mode"] == "incremental" and inc.delta is not None
-    from crm_pipelines.warehouse.staging import PUBLISHED, golden_published_rows
+    return tenant, inc
+
+
+def test_an_incremental_resolution_publishes_only_its_delta(engine):
+    """A full publish, then an incremental resolution (1% edited, some added, some deleted): only the
+    changed rows are staged, and the published tables equal the incremental resolution's tables."""
+    from crm_pipelines.warehouse.staging import PUBLISHED, golden_published_rows, staged_mode
+
+    tenant, inc = _full_then_incremental(engine)
 
     for run in range(3):  # publishing the same staged delta again changes nothing
         with engine.begin() as conn:
@@ -194,35 +201,6 @@ def test_an_incremental_resolution_publishes_only_its_delta(engine):
     with engine.connect() as conn:
         assert _rowset(_published(conn, "pairs", tenant), list(inc.pairs.columns)) == _rowset(
             inc.pairs, list(inc.pairs.columns))
-
-
-def _full_then_incremental(engine):
-    """A published full resolution, and an incremental one of the same records (6 edited, 3 deleted,
-    3 copies added)."""
-    import dataclasses
-
-    import numpy as np
-
-    from crm_pipelines.core.canonical import normalize_drafts
-    from crm_pipelines.core.config import MatchConfig
-    from crm_pipelines.core.golden.resolve import resolve_tenant
-    from crm_pipelines.core.synth import generate
-
-    from ..core.conftest import LATER, NOW
-
-    drafts = [d for batch, _ in generate(400, seed=4) for d in batch]
-    first = resolve_tenant(normalize_drafts(drafts).contacts, None, None, MatchConfig(), NOW)
-    tenant = first.xref.tenant_id.iloc[0]
-    with engine.begin() as conn:
-        stage(conn, tenant, first)
-        publish(conn, tenant)
-    pick = np.random.default_rng(2).choice(len(drafts), 12, replace=False)
-    edited = [dataclasses.replace(d, city="Neustadt", street=None) if k in pick[:6] else d
-              for k, d in enumerate(drafts) if k not in pick[6:9]]
-    edited += [dataclasses.replace(drafts[k], source="weclapp", source_id=f"copy{k}") for k in pick[9:]]
-    inc = resolve_tenant(normalize_drafts(edited).contacts, first.state(), None, MatchConfig(), LATER)
-    assert inc.stats["mode"] == "incremental" and inc.delta is not None
-    return tenant, inc
 
 
 def _pair_ids(conn, tenant) -> dict[tuple, int]:
