@@ -215,7 +215,7 @@ def _scope_rows(tenant_id: str, delta) -> pd.DataFrame:
 
 
 def _head(tenant_id: str, delta, batch: str, staged_file: str | None = None) -> list:
-    """The first steps of a staging: the tenant's scope (the keys a delta replaces) and its marker."""
+    """The first steps of a staging: the tenant's scope (the keys a delta removes) and its marker."""
     steps: list = [stg_golden_scope.delete().where(stg_golden_scope.c.tenant_id == tenant_id)]
     if delta is not None:
         steps.append((stg_golden_scope, _scope_rows(tenant_id, delta)))

@@ -16,6 +16,9 @@ missing equals missing) and keep what differs:
 * pairs are replaced by key (their two records): a pair equal to its previous one but for the
   time it was reported keeps that time (``created_at``), as an xref row keeps its ``linked_at``,
   and is not written.
+
+The publish then writes a delete and an insert of the same key as one update in place
+(``warehouse.staging._publish_delta``): the row keeps its place and the index entries of its key.
 """
 
 from __future__ import annotations
