@@ -594,6 +594,13 @@ def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id
         *(published.c[c] for c in PAIR_KEY)).in_(pairs))).rowcount
 
 
+def _updates_from(conn: sa.Connection) -> bool:
+    """Whether the database takes ``UPDATE ... FROM`` (PostgreSQL; SQLite from 3.33)."""
+    if conn.dialect.name != "sqlite":
+        return True
+    return tuple(getattr(conn.dialect.dbapi, "sqlite_version_info", (0,))) >= (3, 33, 0)
+
+
 # the key of a published row that a delta replaces by a staged row of the same key
 DELTA_KEYS = {"golden_contacts": ["golden_id"], "xref": ["source", "source_id"], "pairs": PAIR_KEY}
 
@@ -609,6 +616,14 @@ def _publish_delta(conn: sa.Connection, name: str, published: sa.Table, staged, 
     key in 2,380 of 2,409 staged pairs (185k records, 1% changed). Returns (deleted, inserted)."""
     keys = DELTA_KEYS[name]
     mine = staged.c.tenant_id == tenant_id
+    if not _updates_from(conn):  # SQLite before 3.33: the staged keys are deleted and inserted again
+        key = published.c[keys[0]] if len(keys) == 1 else sa.tuple_(*(published.c[k] for k in keys))
+        restaged = conn.execute(published.delete().where(published.c.tenant_id == tenant_id, key.in_(
+            sa.select(*(staged.c[k] for k in keys)).where(mine)))).rowcount
+        deleted = _delete_scope(conn, name, published, tenant_id)
+        inserted = conn.execute(published.insert().from_select(columns, sa.select(
+            *(staged.c[c] for c in columns)).where(mine))).rowcount
+        return restaged + deleted, inserted
     same_key = [published.c[k] == staged.c[k] for k in keys]
     conn.execute(published.update().where(published.c.tenant_id == tenant_id, mine, *same_key).values(
         {c: staged.c[c] for c in columns if c != "tenant_id" and c not in keys}))
