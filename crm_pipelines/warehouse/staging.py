@@ -86,7 +86,10 @@ stg_golden_scope = sa.Table(
     sa.Column("key_a", S), sa.Column("key_b", S), sa.Column("key_c", S), sa.Column("key_d", S),
     comment="keys a delta removes (no staged row replaces them): target 'golden' (key_a = golden_id), 'xref' (key_a, key_b = source, source_id), "
             "'pair' (key_a .. key_d = source_a, source_id_a, source_b, source_id_b)")
-PAIR_SCOPE = ("key_a", "key_b", "key_c", "key_d")  # the scope's columns of a pair key (``PAIR_KEY``)
+PAIR_SCOPE = ("key_a", "key_b", "key_c", "key_d")  # the scope's columns of a key, in order (a pair's: ``PAIR_KEY``)
+# per table a delta publishes by key: the key of a row, and the scope's target naming the removed keys
+DELTA_KEYS = {"golden_contacts": (["golden_id"], "golden"), "xref": (["source", "source_id"], "xref"),
+              "pairs": (PAIR_KEY, "pair")}
 golden_published_rows = sa.Table(
     "golden_published_rows", metadata, sa.Column("tenant_id", S, primary_key=True),
     sa.Column("table_name", S, primary_key=True), sa.Column("row_count", sa.BigInteger, nullable=False),
@@ -196,22 +199,17 @@ def _scope_rows(tenant_id: str, delta) -> pd.DataFrame:
     """The keys a delta removes: of the published rows it re-resolved (its golden ids, records and
     pairs), those that none of its staged rows replaces (a staged row with the key of a published
     one takes its place in it, ``_publish_delta``)."""
-    def removed(keys: pd.DataFrame, staged: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-        if not len(keys) or not len(staged):
-            return keys
-        index = pd.MultiIndex.from_frame(keys[columns].astype(object))
-        return keys[~index.isin(pd.MultiIndex.from_frame(staged[columns].astype(object)))]
-
-    golden = removed(pd.DataFrame({"golden_id": np.asarray(delta.golden_ids, dtype=object)}), delta.golden_contacts,
-                     ["golden_id"])
-    records = removed(delta.records, delta.xref, ["source", "source_id"])
-    pairs = removed(delta.pair_keys, delta.pairs, PAIR_KEY)
-    return pd.concat([
-        pd.DataFrame({"tenant_id": tenant_id, "target": "golden", "key_a": golden["golden_id"].to_numpy(), "key_b": None}),
-        pd.DataFrame({"tenant_id": tenant_id, "target": "xref", "key_a": records["source"].to_numpy(),
-                      "key_b": records["source_id"].to_numpy()}),
-        pd.DataFrame({"tenant_id": tenant_id, "target": "pair", **{
-            key: pairs[column].to_numpy() for key, column in zip(PAIR_SCOPE, PAIR_KEY)}})], ignore_index=True)
+    resolved = {"golden_contacts": pd.DataFrame({"golden_id": np.asarray(delta.golden_ids, dtype=object)}),
+                "xref": delta.records, "pairs": delta.pair_keys}
+    parts = []
+    for name, (keys, target) in DELTA_KEYS.items():
+        rows, staged = resolved[name], getattr(delta, name)
+        if len(rows) and len(staged):
+            index = pd.MultiIndex.from_frame(rows[keys].astype(object))
+            rows = rows[~index.isin(pd.MultiIndex.from_frame(staged[keys].astype(object)))]
+        parts.append(pd.DataFrame({"tenant_id": tenant_id, "target": target,
+                                   **{column: rows[key].to_numpy() for column, key in zip(PAIR_SCOPE, keys)}}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _head(tenant_id: str, delta, batch: str, staged_file: str | None = None) -> list:
@@ -576,22 +574,20 @@ def _locked_now(conn: sa.Connection, tables) -> bool:
     return True
 
 
+def _key(table, keys: list[str]):
+    """The key ``keys`` of ``table``'s rows: a column, or a tuple of them."""
+    return table.c[keys[0]] if len(keys) == 1 else sa.tuple_(*(table.c[k] for k in keys))
+
+
 def _delete_scope(conn: sa.Connection, name: str, published: sa.Table, tenant_id: str) -> int:
-    """Deletes the published rows of the tenant whose keys the staged scope names; returns how many."""
+    """Deletes the published rows of the tenant whose keys the staged scope names (a pair by its two
+    records, through the index of the first); returns how many."""
+    keys, target = DELTA_KEYS[name]
     scope = stg_golden_scope.c
-    mine = scope.tenant_id == tenant_id
-    if name == "golden_contacts":
-        keys = sa.select(scope.key_a).where(mine, scope.target == "golden")
-        return conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
-                                                     published.c.golden_id.in_(keys))).rowcount
-    if name == "xref":
-        records = sa.select(scope.key_a, scope.key_b).where(mine, scope.target == "xref")
-        return conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
-            published.c.source, published.c.source_id).in_(records))).rowcount
-    # pairs: by their two records (through the index of the first)
-    pairs = sa.select(*(scope[k] for k in PAIR_SCOPE)).where(mine, scope.target == "pair")
-    return conn.execute(published.delete().where(published.c.tenant_id == tenant_id, sa.tuple_(
-        *(published.c[c] for c in PAIR_KEY)).in_(pairs))).rowcount
+    named = sa.select(*(scope[c] for c in PAIR_SCOPE[:len(keys)])).where(scope.tenant_id == tenant_id,
+                                                                         scope.target == target)
+    return conn.execute(published.delete().where(published.c.tenant_id == tenant_id,
+                                                 _key(published, keys).in_(named))).rowcount
 
 
 def _updates_from(conn: sa.Connection) -> bool:
@@ -599,10 +595,6 @@ def _updates_from(conn: sa.Connection) -> bool:
     if conn.dialect.name != "sqlite":
         return True
     return tuple(getattr(conn.dialect.dbapi, "sqlite_version_info", (0,))) >= (3, 33, 0)
-
-
-# the key of a published row that a delta replaces by a staged row of the same key
-DELTA_KEYS = {"golden_contacts": ["golden_id"], "xref": ["source", "source_id"], "pairs": PAIR_KEY}
 
 
 def _publish_delta(conn: sa.Connection, name: str, published: sa.Table, staged, columns: list[str],
@@ -614,11 +606,10 @@ def _publish_delta(conn: sa.Connection, name: str, published: sa.Table, staged, 
     again); staged rows with a key not published are inserted. The same rows as deleting every
     replaced key and inserting every staged row, with fewer pages written: a replaced row kept its
     key in 2,380 of 2,409 staged pairs (185k records, 1% changed). Returns (deleted, inserted)."""
-    keys = DELTA_KEYS[name]
+    keys = DELTA_KEYS[name][0]
     mine = staged.c.tenant_id == tenant_id
     if not _updates_from(conn):  # SQLite before 3.33: the staged keys are deleted and inserted again
-        key = published.c[keys[0]] if len(keys) == 1 else sa.tuple_(*(published.c[k] for k in keys))
-        restaged = conn.execute(published.delete().where(published.c.tenant_id == tenant_id, key.in_(
+        restaged = conn.execute(published.delete().where(published.c.tenant_id == tenant_id, _key(published, keys).in_(
             sa.select(*(staged.c[k] for k in keys)).where(mine)))).rowcount
         deleted = _delete_scope(conn, name, published, tenant_id)
         inserted = conn.execute(published.insert().from_select(columns, sa.select(
